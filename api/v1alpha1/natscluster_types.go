@@ -1,0 +1,68 @@
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// JetStreamSpec configures JetStream persistence on every member.
+type JetStreamSpec struct {
+	// Enabled turns JetStream on. It needs a non-zero spec.storage.size and an odd
+	// number of replicas, so that the meta group always has a majority.
+	// +kubebuilder:default=true
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// MaxMemory caps the memory JetStream's memory-backed streams may use on each
+	// member; the server decides when unset.
+	// +optional
+	MaxMemory *resource.Quantity `json:"maxMemory,omitempty"`
+}
+
+// NATSClusterSpec is the desired state of a NATSCluster.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.jetStream.enabled) && !self.jetStream.enabled || quantity(string(self.storage.size)).isGreaterThan(quantity('0'))",message="spec.storage.size must be greater than zero when JetStream is enabled",fieldPath=".storage.size"
+// +kubebuilder:validation:XValidation:rule="has(self.jetStream.enabled) && !self.jetStream.enabled || self.replicas % 2 == 1",message="spec.replicas must be odd when JetStream is enabled, so the meta group keeps a majority",fieldPath=".replicas"
+// +kubebuilder:validation:XValidation:rule="!has(self.parameters) || self.parameters.all(k, !(k in ['port', 'listen', 'host', 'server_name', 'cluster', 'jetstream', 'authorization', 'accounts', 'http', 'http_port', 'monitor_port', 'include', 'pid_file']))",message="spec.parameters must not set options the operator manages (port, listen, host, server_name, cluster, jetstream, authorization, accounts, http, http_port, monitor_port, include, pid_file)",fieldPath=".parameters"
+type NATSClusterSpec struct {
+	WorkloadSpec `json:",inline"`
+
+	// JetStream persistence.
+	// +kubebuilder:default={}
+	// +optional
+	JetStream JetStreamSpec `json:"jetStream,omitempty"`
+}
+
+// NATSClusterStatus is the observed state of a NATSCluster.
+type NATSClusterStatus struct {
+	ClusterStatus `json:",inline"`
+}
+
+// NATSCluster is a clustered NATS server with JetStream.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.replicas,selectorpath=.status.selector
+// +kubebuilder:resource:shortName=nats,categories=stowage
+// +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyReplicas`
+// +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.spec.replicas`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type NATSCluster struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   NATSClusterSpec   `json:"spec"`
+	Status NATSClusterStatus `json:"status,omitempty"`
+}
+
+// NATSClusterList is a list of NATSClusters.
+//
+// +kubebuilder:object:root=true
+type NATSClusterList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []NATSCluster `json:"items"`
+}
+
+func init() { SchemeBuilder.Register(&NATSCluster{}, &NATSClusterList{}) }

@@ -1,0 +1,59 @@
+package mysql
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+)
+
+// managedOptions are the [mysqld] options every member runs with. Replication and
+// failover rely on them (GTIDs, row binlogs, durable commits), which is why users
+// cannot override the ones CRD validation lists as reserved. read_only is not among
+// them: the images' entrypoints create users at first start, so the data-plane
+// manager sets it at run time instead.
+func managedOptions(flavor v1alpha1.MySQLFlavor) map[string]string {
+	opts := map[string]string{
+		"datadir":                        dataPath,
+		"port":                           "3306",
+		"bind_address":                   "*",
+		"skip_name_resolve":              "ON",
+		"log_bin":                        "binlog",
+		"binlog_format":                  "ROW",
+		"sync_binlog":                    "1",
+		"innodb_flush_log_at_trx_commit": "1",
+		"character_set_server":           "utf8mb4",
+	}
+	switch flavor {
+	case v1alpha1.FlavorMariaDB:
+		opts["log_slave_updates"] = "ON"
+		opts["gtid_strict_mode"] = "ON"
+	default:
+		opts["gtid_mode"] = "ON"
+		opts["enforce_gtid_consistency"] = "ON"
+		opts["log_replica_updates"] = "ON"
+	}
+	return opts
+}
+
+// renderMyCnf renders the [mysqld] section: the user's parameters first, then the
+// operator's options, which win.
+func renderMyCnf(flavor v1alpha1.MySQLFlavor, parameters map[string]string) string {
+	opts := maps.Clone(parameters)
+	if opts == nil {
+		opts = map[string]string{}
+	}
+	maps.Copy(opts, managedOptions(flavor))
+	var b strings.Builder
+	b.WriteString("# Rendered by the Stowage operator from the MySQLCluster; edits here are overwritten.\n[mysqld]\n")
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
+		b.WriteString(k)
+		if v := opts[k]; v != "" {
+			b.WriteString(" = ")
+			b.WriteString(v)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

@@ -1,0 +1,144 @@
+package nats
+
+import (
+	"fmt"
+	"path"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/pkg/workload"
+)
+
+const (
+	engineName  = "nats"
+	clientPort  = 4222
+	clusterPort = 6222
+	monitorPort = 8222
+	dataPath    = "/data"
+	configPath  = "/etc/nats"
+	configFile  = "nats-server.conf"
+	userID      = 1000
+
+	// ClientUser is the user applications authenticate as.
+	ClientUser = "stowage"
+	routeUser  = "route"
+)
+
+// Keys of the credentials Secret.
+const (
+	KeyPassword      = "password"
+	KeyRoutePassword = "route-password"
+)
+
+// Options are the manager's settings for NATSClusters.
+type Options struct {
+	// Image is used when a cluster names no image.
+	Image string
+}
+
+// DefaultOptions uses the official image.
+func DefaultOptions() Options { return Options{Image: "nats:2"} }
+
+// Engine describes NATSClusters to the shared reconciler.
+type Engine struct{ Options Options }
+
+func (Engine) Name() string { return engineName }
+
+func (Engine) GroupVersionKind() schema.GroupVersionKind {
+	return v1alpha1.GroupVersion.WithKind("NATSCluster")
+}
+
+func (Engine) NewCluster() v1alpha1.Cluster { return &v1alpha1.NATSCluster{} }
+
+// Blueprint describes a NATSCluster's members.
+func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
+	c, ok := obj.(*v1alpha1.NATSCluster)
+	if !ok {
+		return workload.Blueprint{}, fmt.Errorf("nats engine got a %T", obj)
+	}
+	bp := workload.NewBlueprint(engineName, e.GroupVersionKind(), c)
+	if bp.Image == "" {
+		bp.Image = e.Options.Image
+	}
+	bp.DataPath = dataPath
+	bp.ConfigPath = configPath
+	bp.UserID = userID
+	bp.Config = map[string]string{configFile: renderServerConf(c)}
+	bp.CredentialKeys = []string{KeyPassword, KeyRoutePassword}
+	bp.ClientPorts = []corev1.ServicePort{{Name: "client", Port: clientPort, TargetPort: intstr.FromString("client"), Protocol: corev1.ProtocolTCP}}
+
+	env := []corev1.EnvVar{
+		bp.SecretEnv("NATS_PASSWORD", KeyPassword),
+		bp.SecretEnv("NATS_ROUTE_PASSWORD", KeyRoutePassword),
+	}
+	// Route URLs carry the route password; Kubernetes expands $(NATS_ROUTE_PASSWORD)
+	// inside the container, so the pod spec shows only the reference.
+	for i := 0; i < int(c.Spec.Replicas); i++ {
+		env = append(env, corev1.EnvVar{
+			Name:  routeEnv(i),
+			Value: fmt.Sprintf("nats://%s:$(NATS_ROUTE_PASSWORD)@%s:%d", routeUser, bp.Names().PodHost(i, c.Namespace), clusterPort),
+		})
+	}
+	// The JetStream-aware health endpoints: ready once this server has caught up,
+	// alive as long as JetStream answers.
+	readyPath, livePath := "/healthz", "/healthz"
+	if c.JetStreamEnabled() {
+		readyPath, livePath = "/healthz?js-server-only=true", "/healthz?js-enabled-only=true"
+	}
+	bp.Container = workload.Container{
+		Args: []string{"--config", path.Join(configPath, configFile)},
+		Env:  env,
+		Ports: []corev1.ContainerPort{
+			{Name: "client", ContainerPort: clientPort, Protocol: corev1.ProtocolTCP},
+			{Name: "cluster", ContainerPort: clusterPort, Protocol: corev1.ProtocolTCP},
+			{Name: "monitor", ContainerPort: monitorPort, Protocol: corev1.ProtocolTCP},
+		},
+		StartupProbe:   workload.HTTPProbe(monitorPort, "/healthz", 2, 90),
+		LivenessProbe:  workload.HTTPProbe(monitorPort, livePath, 10, 6),
+		ReadinessProbe: workload.HTTPProbe(monitorPort, readyPath, 5, 3),
+	}
+	return bp, nil
+}
+
+func routeEnv(ordinal int) string { return fmt.Sprintf("NATS_ROUTE_%d", ordinal) }
+
+// renderServerConf renders nats-server.conf: the user's parameters first, then the
+// blocks the operator manages (CRD validation keeps users from setting those keys).
+func renderServerConf(c *v1alpha1.NATSCluster) string {
+	conf := parameterEntries(c.Spec.Parameters)
+	conf = append(conf,
+		entry{"server_name", envRef("POD_NAME")},
+		entry{"listen", fmt.Sprintf("0.0.0.0:%d", clientPort)},
+		entry{"http", fmt.Sprintf("0.0.0.0:%d", monitorPort)},
+		entry{"authorization", block{{"user", ClientUser}, {"password", envRef("NATS_PASSWORD")}}},
+	)
+	// A single server has no peers; a cluster block without routes would make
+	// JetStream wait for a meta group that can never form.
+	if c.Spec.Replicas > 1 {
+		routes := make([]any, c.Spec.Replicas)
+		for i := range routes {
+			routes[i] = envRef(routeEnv(i))
+		}
+		conf = append(conf, entry{"cluster", block{
+			{"name", c.Name},
+			{"listen", fmt.Sprintf("0.0.0.0:%d", clusterPort)},
+			{"authorization", block{{"user", routeUser}, {"password", envRef("NATS_ROUTE_PASSWORD")}}},
+			{"routes", routes},
+		}})
+	}
+	if c.JetStreamEnabled() {
+		js := block{
+			{"store_dir", path.Join(dataPath, "jetstream")},
+			// Leave a tenth of the volume for the filesystem and compaction.
+			{"max_file_store", c.Spec.Storage.Size.Value() / 10 * 9},
+		}
+		if m := c.Spec.JetStream.MaxMemory; m != nil {
+			js = append(js, entry{"max_memory_store", m.Value()})
+		}
+		conf = append(conf, entry{"jetstream", js})
+	}
+	return conf.render()
+}

@@ -1,0 +1,90 @@
+package nats
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The NATS configuration format is rendered from typed values rather than a text
+// template, so that quoting is always right and environment references ($NAME), which
+// nats-server resolves at start-up, stay distinguishable from strings.
+
+// block is an ordered set of key/value pairs: a whole file or a { } section.
+type block []entry
+
+type entry struct {
+	key   string
+	value any // string, int64, bool, envRef, []any or block
+}
+
+// envRef is a reference to an environment variable of the server process. Secrets
+// reach the configuration this way, so the ConfigMap never holds them.
+type envRef string
+
+func (b block) render() string {
+	var sb strings.Builder
+	b.write(&sb, 0)
+	return sb.String()
+}
+
+func (b block) write(sb *strings.Builder, depth int) {
+	indent := strings.Repeat("  ", depth)
+	for _, e := range b {
+		sb.WriteString(indent + e.key)
+		if inner, ok := e.value.(block); ok {
+			sb.WriteString(" {\n")
+			inner.write(sb, depth+1)
+			sb.WriteString(indent + "}\n")
+			continue
+		}
+		sb.WriteString(": " + renderValue(e.value) + "\n")
+	}
+}
+
+func renderValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strconv.Quote(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case bool:
+		return strconv.FormatBool(v)
+	case envRef:
+		return "$" + string(v)
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = renderValue(x)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	default:
+		panic(fmt.Sprintf("natsconf: cannot render %T", v))
+	}
+}
+
+// parameterValue turns a user's parameter into a typed value: numbers and booleans
+// stay bare, everything else is a quoted string.
+func parameterValue(s string) any {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n
+	}
+	if b, err := strconv.ParseBool(s); err == nil && (s == "true" || s == "false") {
+		return b
+	}
+	return s
+}
+
+func parameterEntries(params map[string]string) block {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(block, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, entry{k, parameterValue(params[k])})
+	}
+	return out
+}

@@ -1,0 +1,21 @@
+package cluster
+
+import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/pkg/workload"
+)
+
+// Engine is what one engine contributes to the shared reconciler.
+type Engine interface {
+	// Name is the engine's label value: mysql, redis or nats.
+	Name() string
+	// GroupVersionKind of the engine's cluster resource.
+	GroupVersionKind() schema.GroupVersionKind
+	// NewCluster returns an empty cluster resource of the engine's kind.
+	NewCluster() v1alpha1.Cluster
+	// Blueprint describes the cluster's desired workload. It must be pure: the same
+	// cluster always gives the same Blueprint.
+	Blueprint(c v1alpha1.Cluster) (workload.Blueprint, error)
+}

@@ -1,0 +1,50 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/stowage/stowage/pkg/workload"
+)
+
+// reconcileRoles labels every member with its role, so the primary Service selects
+// exactly the member status names as primary. A new cluster starts with ordinal 0 as
+// primary; afterwards only the engine's data-plane manager moves the primary, by
+// writing status.currentPrimary.
+func (r *Reconciler) reconcileRoles(ctx context.Context, s *state) error {
+	pods, err := r.listPods(ctx, s.blueprint)
+	if err != nil {
+		return err
+	}
+	s.pods = pods
+	if !s.blueprint.HasPrimary {
+		return nil
+	}
+	status := s.cluster.GetClusterStatus()
+	if status.CurrentPrimary == "" {
+		status.CurrentPrimary = s.blueprint.Names().Pod(0)
+		r.Recorder.Eventf(s.cluster, corev1.EventTypeNormal, "PrimaryAssigned", "Bootstrapping with %s as primary", status.CurrentPrimary)
+	}
+	for i := range pods {
+		pod := &pods[i]
+		role := workload.RoleReplica
+		if pod.Name == status.CurrentPrimary {
+			role = workload.RolePrimary
+		}
+		if pod.Labels[workload.LabelRole] == role {
+			continue
+		}
+		patch := client.MergeFrom(pod.DeepCopy())
+		if pod.Labels == nil {
+			pod.Labels = map[string]string{}
+		}
+		pod.Labels[workload.LabelRole] = role
+		if err := r.Patch(ctx, pod, patch); err != nil {
+			return fmt.Errorf("labelling %s as %s: %w", pod.Name, role, err)
+		}
+	}
+	return nil
+}
