@@ -35,6 +35,7 @@ type WorkloadSpec struct {
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
 
 	// Scheduling places members on nodes.
+	// +kubebuilder:default={}
 	// +optional
 	Scheduling SchedulingSpec `json:"scheduling,omitempty"`
 
@@ -68,6 +69,7 @@ type StorageSpec struct {
 
 	// RetentionPolicy says what happens to the volumes when the cluster is deleted or
 	// scaled down.
+	// +kubebuilder:default={}
 	// +optional
 	RetentionPolicy VolumeRetentionPolicy `json:"retentionPolicy,omitempty"`
 }
