@@ -1,0 +1,31 @@
+package redis
+
+import (
+	"os"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/internal/clustertest"
+	"github.com/stowage/stowage/internal/testenv"
+)
+
+var env testenv.Shared
+
+func TestMain(m *testing.M) { os.Exit(env.Run(m)) }
+
+var envtestCase = clustertest.Case{
+	Engine: Engine{Options: DefaultOptions()},
+	New: func(meta metav1.ObjectMeta, w v1alpha1.WorkloadSpec) v1alpha1.Cluster {
+		return &v1alpha1.RedisCluster{ObjectMeta: meta, Spec: v1alpha1.RedisClusterSpec{WorkloadSpec: w}}
+	},
+	ConfigFile: configFile,
+	Parameter:  "maxmemory-policy", ParameterValue: "allkeys-lru",
+}
+
+func TestEnvtestLifecycle(t *testing.T) { clustertest.RunLifecycle(t, env.Get(t), envtestCase) }
+
+func TestEnvtestDeleteVolumes(t *testing.T) { clustertest.RunDeleteVolumes(t, env.Get(t), envtestCase) }
+
+func TestEnvtestUserSecret(t *testing.T) { clustertest.RunUserSecret(t, env.Get(t), envtestCase) }
