@@ -45,6 +45,11 @@ func (r *Reconciler) reconcileCredentials(ctx context.Context, s *state) error {
 	keepWithData := bp.Workload.Storage.RetentionPolicy.WhenDeleted != v1alpha1.VolumeDelete
 	var data map[string][]byte
 	if existing != nil {
+		// A retained Secret has no owner to compare; its engine label tells whether
+		// it belongs to a same-named cluster of another engine.
+		if engine := existing.Labels[workload.LabelName]; engine != "" && engine != bp.Engine {
+			return fmt.Errorf("Secret %s belongs to a %s cluster of the same name: %w", key.Name, engine, apply.ErrOwnedByOther)
+		}
 		data = existing.Data
 		if len(missingKeys(data, bp.CredentialKeys)) == 0 && hasOwner(existing, bp.Owner) != keepWithData {
 			return nil // complete and owned as the retention policy wants: nothing to write

@@ -1,0 +1,84 @@
+package mysql
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+)
+
+func TestRenderMyCnf(t *testing.T) {
+	cases := []struct {
+		flavor  v1alpha1.MySQLFlavor
+		params  map[string]string
+		want    []string
+		wantNot []string
+	}{
+		{v1alpha1.FlavorMariaDB, nil,
+			[]string{"[mysqld]", "log_bin = binlog", "gtid_strict_mode = ON", "log_slave_updates = ON", "sync_binlog = 1", "skip_name_resolve = ON"},
+			[]string{"gtid_mode", "enforce_gtid_consistency"}},
+		{v1alpha1.FlavorMySQL, nil,
+			[]string{"gtid_mode = ON", "enforce_gtid_consistency = ON", "log_replica_updates = ON"},
+			[]string{"gtid_strict_mode"}},
+		{v1alpha1.FlavorMariaDB, map[string]string{"max_connections": "500", "sync_binlog": "0", "skip_symbolic_links": ""},
+			[]string{"max_connections = 500", "sync_binlog = 1", "\nskip_symbolic_links\n"},
+			[]string{"sync_binlog = 0"}},
+	}
+	for _, tc := range cases {
+		got := renderMyCnf(tc.flavor, tc.params)
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s %v: missing %q in\n%s", tc.flavor, tc.params, w, got)
+			}
+		}
+		for _, w := range tc.wantNot {
+			if strings.Contains(got, w) {
+				t.Errorf("%s %v: unexpected %q in\n%s", tc.flavor, tc.params, w, got)
+			}
+		}
+	}
+	if a, b := renderMyCnf(v1alpha1.FlavorMySQL, map[string]string{"a": "1", "b": "2"}), renderMyCnf(v1alpha1.FlavorMySQL, map[string]string{"b": "2", "a": "1"}); a != b {
+		t.Error("rendering depends on map order, which would roll members for nothing")
+	}
+}
+
+func TestBlueprint(t *testing.T) {
+	opts := Options{MySQLImage: "mysql:8.4", MariaDBImage: "mariadb:10.11"}
+	cases := []struct {
+		flavor             v1alpha1.MySQLFlavor
+		image              string
+		wantImage, wantEnv string
+		wantServer         string
+	}{
+		{v1alpha1.FlavorMySQL, "", "mysql:8.4", "MYSQL_ROOT_PASSWORD", "mysqld"},
+		{v1alpha1.FlavorMariaDB, "", "mariadb:10.11", "MARIADB_ROOT_PASSWORD", "mariadbd"},
+		{v1alpha1.FlavorMariaDB, "registry.local/mariadb:11.4", "registry.local/mariadb:11.4", "MARIADB_ROOT_PASSWORD", "mariadbd"},
+	}
+	for _, tc := range cases {
+		c := &v1alpha1.MySQLCluster{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "ns", UID: "u"}, Spec: v1alpha1.MySQLClusterSpec{
+			Flavor:       tc.flavor,
+			WorkloadSpec: v1alpha1.WorkloadSpec{Replicas: 3, Image: tc.image, Storage: v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}},
+		}}
+		bp, err := Engine{Options: opts}.Blueprint(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bp.Image != tc.wantImage || !bp.HasPrimary {
+			t.Errorf("%s: image %q hasPrimary %v", tc.flavor, bp.Image, bp.HasPrimary)
+		}
+		env := bp.Container.Env[0]
+		if env.Name != tc.wantEnv || env.ValueFrom.SecretKeyRef.Name != "db-credentials" || env.ValueFrom.SecretKeyRef.Key != KeyRootPassword {
+			t.Errorf("%s: root password env %+v", tc.flavor, env)
+		}
+		cmd := strings.Join(bp.Container.Command, " ")
+		if !strings.Contains(cmd, "docker-entrypoint.sh "+tc.wantServer) || !strings.Contains(cmd, "--server-id=$((1000 + ${POD_NAME##*-}))") {
+			t.Errorf("%s: command %q", tc.flavor, cmd)
+		}
+		if strings.Contains(cmd, "PASSWORD") {
+			t.Errorf("%s: a password reaches the command line: %q", tc.flavor, cmd)
+		}
+	}
+}

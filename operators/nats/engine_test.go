@@ -1,0 +1,97 @@
+package nats
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+)
+
+func natsCluster(replicas int32, jetStream bool, params map[string]string) *v1alpha1.NATSCluster {
+	return &v1alpha1.NATSCluster{
+		ObjectMeta: metav1.ObjectMeta{Name: "bus", Namespace: "ns", UID: "u"},
+		Spec: v1alpha1.NATSClusterSpec{
+			WorkloadSpec: v1alpha1.WorkloadSpec{Replicas: replicas, Storage: v1alpha1.StorageSpec{Size: resource.MustParse("10Gi")}, Parameters: params},
+			JetStream:    v1alpha1.JetStreamSpec{Enabled: ptr.To(jetStream), MaxMemory: ptr.To(resource.MustParse("64Mi"))},
+		},
+	}
+}
+
+// TestRenderedConfigParses loads the rendered file with nats-server's own parser, with
+// the environment the pod gives the server, and checks what the server would run with.
+func TestRenderedConfigParses(t *testing.T) {
+	cases := []struct {
+		name       string
+		cluster    *v1alpha1.NATSCluster
+		wantRoutes int
+		wantJS     bool
+	}{
+		{"three members with JetStream", natsCluster(3, true, map[string]string{"max_payload": "2097152", "debug": "true"}), 3, true},
+		{"single member", natsCluster(1, true, nil), 0, true},
+		{"five members without JetStream", natsCluster(5, false, nil), 5, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			bp, err := Engine{Options: DefaultOptions()}.Blueprint(tc.cluster)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// What Kubernetes would put in the environment, $(VAR) references expanded.
+			t.Setenv("POD_NAME", "bus-0")
+			t.Setenv("NATS_PASSWORD", "client-secret")
+			t.Setenv("NATS_ROUTE_PASSWORD", "route-secret")
+			for _, env := range bp.Container.Env {
+				if env.ValueFrom == nil {
+					t.Setenv(env.Name, strings.ReplaceAll(env.Value, "$(NATS_ROUTE_PASSWORD)", "route-secret"))
+				}
+			}
+			rendered := bp.Config[configFile]
+			if strings.Contains(rendered, "secret") {
+				t.Fatalf("a credential is in the ConfigMap:\n%s", rendered)
+			}
+			path := filepath.Join(t.TempDir(), configFile)
+			if err := os.WriteFile(path, []byte(rendered), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			opts, err := server.ProcessConfigFile(path)
+			if err != nil {
+				t.Fatalf("nats-server refuses the rendered config: %v\n%s", err, rendered)
+			}
+			if opts.ServerName != "bus-0" || opts.Username != ClientUser || opts.Password != "client-secret" {
+				t.Errorf("server %q user %q password set %v", opts.ServerName, opts.Username, opts.Password != "")
+			}
+			if len(opts.Routes) != tc.wantRoutes {
+				t.Errorf("routes %v, want %d", opts.Routes, tc.wantRoutes)
+			}
+			if tc.wantRoutes > 0 {
+				if opts.Cluster.Name != "bus" || opts.Cluster.Password != "route-secret" || opts.Routes[1].Host != "bus-1.bus-headless.ns.svc:6222" || opts.Routes[1].User.String() != "route:route-secret" {
+					t.Errorf("cluster %+v route %v", opts.Cluster, opts.Routes[1])
+				}
+			}
+			if opts.JetStream != tc.wantJS {
+				t.Errorf("jetstream %v, want %v", opts.JetStream, tc.wantJS)
+			}
+			if tc.wantJS && (opts.JetStreamMaxStore != 10*1024*1024*1024/10*9 || opts.JetStreamMaxMemory != 64*1024*1024 || opts.StoreDir != "/data/jetstream") {
+				t.Errorf("jetstream store %d memory %d dir %s", opts.JetStreamMaxStore, opts.JetStreamMaxMemory, opts.StoreDir)
+			}
+			if tc.cluster.Spec.Parameters["max_payload"] != "" && opts.MaxPayload != 2097152 {
+				t.Errorf("user parameter max_payload not applied: %d", opts.MaxPayload)
+			}
+		})
+	}
+}
+
+func TestRenderValueQuotes(t *testing.T) {
+	got := block{{"a", `say "hi"`}, {"b", int64(3)}, {"c", envRef("X")}, {"d", []any{"x", envRef("Y")}}, {"e", block{{"f", true}}}}.render()
+	want := "a: \"say \\\"hi\\\"\"\nb: 3\nc: $X\nd: [\"x\", $Y]\ne {\n  f: true\n}\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
