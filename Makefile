@@ -2,7 +2,9 @@
 SHELL := /usr/bin/env bash -o pipefail
 include hack/versions.env
 
-CACHE          ?= $(HOME)/.cache/stowage
+STOWAGE_CACHE  ?= $(HOME)/.cache/stowage
+export STOWAGE_CACHE
+CACHE          := $(STOWAGE_CACHE)
 CONTROLLER_GEN := $(CACHE)/bin/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 IMG            ?= stowage.dev/stowage-operator:dev
 GO_TEST_FLAGS  ?= -count=1 -timeout=30m
