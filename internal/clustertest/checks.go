@@ -23,8 +23,12 @@ func checkStatefulSetShape(t *testing.T, sts *appsv1.StatefulSet, bp workload.Bl
 	if spec.ServiceName != bp.Names().HeadlessService() {
 		t.Errorf("serviceName %q, want the headless Service", spec.ServiceName)
 	}
-	if *spec.Replicas != bp.Workload.Replicas || spec.PodManagementPolicy != appsv1.OrderedReadyPodManagement {
-		t.Errorf("replicas %d policy %s", *spec.Replicas, spec.PodManagementPolicy)
+	policy := appsv1.OrderedReadyPodManagement
+	if bp.ParallelStart {
+		policy = appsv1.ParallelPodManagement
+	}
+	if *spec.Replicas != bp.Workload.Replicas || spec.PodManagementPolicy != policy {
+		t.Errorf("replicas %d policy %s, want %d %s", *spec.Replicas, spec.PodManagementPolicy, bp.Workload.Replicas, policy)
 	}
 	if p := spec.PersistentVolumeClaimRetentionPolicy; p == nil || string(p.WhenDeleted) != string(bp.Workload.Storage.RetentionPolicy.WhenDeleted) {
 		t.Errorf("PVC retention policy %+v", p)

@@ -94,11 +94,18 @@ func RunLifecycle(t *testing.T, e *testenv.Env, tc Case) {
 		}
 		cpu := sts.Spec.Template.Spec.Containers[0].Resources.Requests.Cpu().String()
 		hash := sts.Spec.Template.Annotations[workload.AnnotationConfigHash]
-		if *sts.Spec.Replicas != 5 || cpu != "250m" || hash == oldHash {
-			return fmt.Errorf("replicas %d cpu %s config hash changed %v", *sts.Spec.Replicas, cpu, hash != oldHash)
+		if cpu != "250m" || hash == oldHash {
+			return fmt.Errorf("cpu %s config hash changed %v", cpu, hash != oldHash)
 		}
 		return nil
 	})
+	// Scaling is one member at a time: the StatefulSet never jumps from 3 to 5.
+	if err := e.Client.Get(ctx, client.ObjectKeyFromObject(sts), sts); err != nil {
+		t.Fatal(err)
+	}
+	if *sts.Spec.Replicas != 4 {
+		t.Errorf("StatefulSet replicas %d right after asking for 5 members; want one step, to 4", *sts.Spec.Replicas)
+	}
 	cm := &corev1.ConfigMap{}
 	if err := e.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: n.ConfigMap()}, cm); err != nil {
 		t.Fatal(err)
@@ -116,6 +123,9 @@ func RunLifecycle(t *testing.T, e *testenv.Env, tc Case) {
 	// The StatefulSet controller rolls the existing members to the new revision; there
 	// is no kubelet, so stand in for it by recreating pods as they are deleted.
 	waitForReadyMembers(t, e, c, 5)
+	if err := e.Client.Get(ctx, client.ObjectKeyFromObject(sts), sts); err != nil || *sts.Spec.Replicas != 5 {
+		t.Errorf("StatefulSet replicas %d (%v), want 5", *sts.Spec.Replicas, err)
+	}
 	checkUserMetadata(t, e, &appsv1.StatefulSet{}, ns, n.StatefulSet())
 	checkUserMetadata(t, e, &corev1.Service{}, ns, n.HeadlessService())
 

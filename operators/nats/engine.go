@@ -63,6 +63,8 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 	if bp.Image == "" {
 		bp.Image = e.Options.Image
 	}
+	// Members must find each other before JetStream's meta group can elect a leader.
+	bp.ParallelStart = true
 	bp.DataPath = dataPath
 	bp.ConfigPath = configPath
 	bp.UserID = userID
@@ -96,7 +98,7 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 			{Name: "cluster", ContainerPort: clusterPort, Protocol: corev1.ProtocolTCP},
 			{Name: "monitor", ContainerPort: monitorPort, Protocol: corev1.ProtocolTCP},
 		},
-		StartupProbe:   workload.HTTPProbe(monitorPort, "/healthz", 2, 90),
+		StartupProbe:   workload.HTTPProbe(monitorPort, livePath, 2, 90),
 		LivenessProbe:  workload.HTTPProbe(monitorPort, livePath, 10, 6),
 		ReadinessProbe: workload.HTTPProbe(monitorPort, readyPath, 5, 3),
 	}

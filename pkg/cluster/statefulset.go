@@ -24,6 +24,7 @@ func (r *Reconciler) reconcileStatefulSet(ctx context.Context, s *state) error {
 	}
 	if found {
 		keepClaimTemplates(desired, existing)
+		desired.Spec.Replicas = ptr.To(nextReplicas(existing, bp.Workload.Replicas))
 	}
 	if err := apply.Object(ctx, r.Client, desired); err != nil {
 		return err
@@ -32,8 +33,8 @@ func (r *Reconciler) reconcileStatefulSet(ctx context.Context, s *state) error {
 		r.Recorder.Eventf(s.cluster, corev1.EventTypeNormal, "Creating", "Creating %d members", bp.Workload.Replicas)
 		return nil
 	}
-	if from, to := ptr.Deref(existing.Spec.Replicas, 1), bp.Workload.Replicas; from != to {
-		r.Recorder.Eventf(s.cluster, corev1.EventTypeNormal, "Scaling", "Scaling from %d to %d members", from, to)
+	if from, to := ptr.Deref(existing.Spec.Replicas, 1), *desired.Spec.Replicas; from != to {
+		r.Recorder.Eventf(s.cluster, corev1.EventTypeNormal, "Scaling", "Scaling from %d to %d members (target %d)", from, to, bp.Workload.Replicas)
 	}
 	if existing.Spec.Template.Annotations[workload.AnnotationConfigHash] != desired.Spec.Template.Annotations[workload.AnnotationConfigHash] {
 		r.Recorder.Event(s.cluster, corev1.EventTypeNormal, "ConfigurationChanged", "Configuration changed; restarting members one at a time")
@@ -50,4 +51,20 @@ func keepClaimTemplates(desired, existing *appsv1.StatefulSet) {
 	}
 	old := existing.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests[corev1.ResourceStorage]
 	desired.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests[corev1.ResourceStorage] = old
+}
+
+// nextReplicas moves the StatefulSet one member towards the target: up only once every
+// current member is ready (a new member never joins a cluster still catching up), down
+// once the previous removal has finished. Highest ordinals go first, as StatefulSets do.
+func nextReplicas(sts *appsv1.StatefulSet, target int32) int32 {
+	current := ptr.Deref(sts.Spec.Replicas, 1)
+	settled := sts.Status.ObservedGeneration >= sts.Generation && sts.Status.Replicas == current
+	switch {
+	case target > current && settled && sts.Status.ReadyReplicas == current:
+		return current + 1
+	case target < current && settled:
+		return current - 1
+	default:
+		return current
+	}
 }

@@ -40,6 +40,11 @@ type Blueprint struct {
 	// HasPrimary engines get a primary and a replica Service selected by LabelRole
 	// instead of one client Service.
 	HasPrimary bool
+	// ParallelStart starts all members of a new cluster at once instead of one after
+	// the other; engines whose members must see each other before any is healthy need
+	// it (a JetStream meta group). Scaling stays one member at a time either way
+	// (pkg/cluster steps spec.replicas).
+	ParallelStart bool
 	// CredentialKeys are the keys the credentials Secret must hold.
 	CredentialKeys []string
 	// SecretName is the Secret the credentials are read from.

@@ -19,18 +19,22 @@ const (
 	RunPath   = "/run/stowage"
 )
 
-// StatefulSet builds the members' StatefulSet. OrderedReady pod management is what
-// makes scaling ordered: the next member is created only once the previous one is
-// ready, and scale-down removes the highest ordinal first.
+// StatefulSet builds the members' StatefulSet. OrderedReady pod management creates a
+// new cluster's members one after the other, each once the previous is ready;
+// ParallelStart engines start them together.
 func StatefulSet(bp Blueprint) *appsv1.StatefulSet {
 	names := bp.Names()
+	policy := appsv1.OrderedReadyPodManagement
+	if bp.ParallelStart {
+		policy = appsv1.ParallelPodManagement
+	}
 	sts := &appsv1.StatefulSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
 		ObjectMeta: bp.objectMeta(names.StatefulSet()),
 		Spec: appsv1.StatefulSetSpec{
 			Replicas:            ptr.To(bp.Workload.Replicas),
 			ServiceName:         names.HeadlessService(),
-			PodManagementPolicy: appsv1.OrderedReadyPodManagement,
+			PodManagementPolicy: policy,
 			Selector:            &metav1.LabelSelector{MatchLabels: SelectorLabels(bp.Engine, bp.Name)},
 			UpdateStrategy:      appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType},
 			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
