@@ -75,6 +75,18 @@ run: install ## Run the operator on this machine against the current kubeconfig.
 image: build ## Build the operator image (FROM scratch: no registry needed).
 	docker build -t $(IMG) -f hack/operator.Dockerfile .
 
+##@ Real cluster (kind)
+
+.PHONY: up down images-offline e2e
+up: ## A kind cluster "stowage" with the operator and the three samples, Ready (builds offline).
+	hack/cluster-up.sh
+down: ## Delete the kind cluster.
+	hack/cluster-down.sh
+images-offline: ## Build every image the cluster needs without a registry (cached).
+	hack/images.sh
+e2e: ## Bring the cluster up, run test/e2e against it, bring it down.
+	hack/e2e.sh
+
 .PHONY: deploy undeploy
 deploy: ## Install CRDs, RBAC and the operator Deployment (config/default).
 	kubectl apply --server-side -k config/default

@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/nats-io/nats-server/v2 v2.15.2
+	github.com/nats-io/nats.go v1.55.0
 	go.uber.org/zap v1.27.0
 	k8s.io/api v0.34.2
 	k8s.io/apimachinery v0.34.2

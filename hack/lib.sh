@@ -40,3 +40,26 @@ timed() {
   "$@"
   printf '%s\t%ss\n' "$name" "$((SECONDS - start))" >> "$STOWAGE_CACHE/kind/timings.tsv"
 }
+
+# go_tool NAME MODULE VERSION PACKAGE: builds a command from the module proxy through a
+# throw-away wrapper module and prints the binary's path.
+go_tool() {
+  local name=$1 module=$2 version=$3 pkg=$4
+  local out="$STOWAGE_CACHE/bin/$name-$version"
+  if [[ ! -x "$out" ]]; then
+    log "building $name $version from the module proxy"
+    local w="$STOWAGE_CACHE/gobuild/$name-$version"
+    rm -rf "$w" && mkdir -p "$w"
+    (
+      cd "$w"
+      export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
+      printf 'module stowage.dev/build/%s\n\ngo 1.24\n' "$name" > go.mod
+      printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$pkg" > tools.go
+      go get "$module@$version" 2>&1 | grep -v '^go: \(downloading\|added\|upgraded\)' || true
+      go mod tidy 2>&1 | grep -v '^go: downloading' || true
+      go build -trimpath -ldflags "-s -w" -o "$out.tmp" "$pkg"
+    ) >&2
+    mv "$out.tmp" "$out"
+  fi
+  echo "$out"
+}

@@ -1,0 +1,233 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+)
+
+// clientPod runs getent for the DNS checks; its image is preloaded in the offline node.
+const clientPod = "e2e-client"
+
+func owned(name string, services ...string) []client.Object {
+	objs := []client.Object{
+		&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name + "-config"}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name + "-headless"}},
+		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: name}},
+	}
+	for _, s := range services {
+		objs = append(objs, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: s}})
+	}
+	return objs
+}
+
+// startClientPod runs the pod the DNS checks resolve from.
+func startClientPod(ctx context.Context) error {
+	image := os.Getenv("E2E_CLIENT_IMAGE")
+	if image == "" {
+		image = "stowage.local/debian:bookworm"
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: clientPod, Namespace: samplesNS},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "client", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
+			Command: []string{"sleep", "infinity"},
+		}}, TerminationGracePeriodSeconds: new(int64)},
+	}
+	if err := k8s.Create(ctx, pod); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(pod), pod); err == nil && podReady(pod) {
+			return nil
+		}
+		time.Sleep(time.Second)
+	}
+	return fmt.Errorf("client pod %s is not running (image %s)", clientPod, image)
+}
+
+func TestMySQL(t *testing.T) {
+	const name, svc = "mysql-sample", "mysql-sample-primary"
+	// The client runs in member 1, which is never the restarted one, and reaches the
+	// primary through its Service; the password comes from the container's environment.
+	sql := func(ctx context.Context, stmt string) (string, error) {
+		return inPod(ctx, name+"-1", "mysql", fmt.Sprintf(`MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h %s -uroot -N -B -e "%s"`, svc, stmt))
+	}
+	engineCase{
+		engine: "mysql", name: name,
+		newObj:  func() v1alpha1.Cluster { return &v1alpha1.MySQLCluster{} },
+		ownedBy: owned(name, svc, "mysql-sample-replicas"),
+		write: func(ctx context.Context, v string) error {
+			_, err := sql(ctx, "CREATE DATABASE IF NOT EXISTS e2e; CREATE TABLE IF NOT EXISTS e2e.kv (k VARCHAR(32) PRIMARY KEY, v VARCHAR(64)); REPLACE INTO e2e.kv VALUES ('persist', '"+v+"')")
+			return err
+		},
+		read: func(ctx context.Context) (string, error) {
+			out, err := sql(ctx, "SELECT v FROM e2e.kv WHERE k = 'persist'")
+			return strings.TrimSpace(out), err
+		},
+		victim: primaryOf(name),
+	}.run(t)
+}
+
+func TestRedis(t *testing.T) {
+	const name, svc = "redis-sample", "redis-sample-primary"
+	cli := func(ctx context.Context, args string) (string, error) {
+		return inPod(ctx, name+"-1", "redis", "redis-cli -h "+svc+" "+args)
+	}
+	engineCase{
+		engine: "redis", name: name,
+		newObj:  func() v1alpha1.Cluster { return &v1alpha1.RedisCluster{} },
+		ownedBy: owned(name, svc, "redis-sample-replicas"),
+		write: func(ctx context.Context, v string) error {
+			out, err := cli(ctx, "set e2e:persist "+v)
+			if err == nil && strings.TrimSpace(out) != "OK" {
+				err = fmt.Errorf("SET answered %q", out)
+			}
+			return err
+		},
+		read: func(ctx context.Context) (string, error) {
+			out, err := cli(ctx, "get e2e:persist")
+			return strings.TrimSpace(out), err
+		},
+		victim: primaryOf(name),
+	}.run(t)
+}
+
+func TestNATS(t *testing.T) {
+	const name = "nats-sample"
+	// An R1 stream lives on exactly one server's volume: restarting that server and
+	// finding the message again proves the volume came back with the pod.
+	var leader string
+	withJS := func(ctx context.Context, fn func(js jetstream.JetStream) error) error {
+		var secret corev1.Secret
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: name + "-credentials"}, &secret); err != nil {
+			return err
+		}
+		port, stop, err := portForward(ctx, "svc/"+name, 4222)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%s", port), nats.UserInfo("stowage", string(secret.Data["password"])), nats.Timeout(10*time.Second))
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		return fn(js)
+	}
+	engineCase{
+		engine: "nats", name: name,
+		newObj:  func() v1alpha1.Cluster { return &v1alpha1.NATSCluster{} },
+		ownedBy: owned(name, name),
+		write: func(ctx context.Context, v string) error {
+			return withJS(ctx, func(js jetstream.JetStream) error {
+				s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "E2E", Subjects: []string{"e2e.>"}, Replicas: 1, Storage: jetstream.FileStorage})
+				if err != nil {
+					return err
+				}
+				if _, err := js.Publish(ctx, "e2e.persist", []byte(v)); err != nil {
+					return err
+				}
+				info, err := s.Info(ctx)
+				if err != nil {
+					return err
+				}
+				if info.Cluster == nil || info.Cluster.Leader == "" {
+					return fmt.Errorf("stream E2E has no leader")
+				}
+				leader = info.Cluster.Leader
+				return nil
+			})
+		},
+		read: func(ctx context.Context) (string, error) {
+			var got string
+			err := withJS(ctx, func(js jetstream.JetStream) error {
+				s, err := js.Stream(ctx, "E2E")
+				if err != nil {
+					return err
+				}
+				m, err := s.GetLastMsgForSubject(ctx, "e2e.persist")
+				if err != nil {
+					return err
+				}
+				got = string(m.Data)
+				return nil
+			})
+			return got, err
+		},
+		victim: func(context.Context) (string, error) { return leader, nil },
+	}.run(t)
+}
+
+// primaryOf returns the member status names as primary.
+func primaryOf(name string) func(ctx context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		for _, c := range []v1alpha1.Cluster{&v1alpha1.MySQLCluster{}, &v1alpha1.RedisCluster{}} {
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: name}, c); err == nil && c.GetClusterStatus().CurrentPrimary != "" {
+				return c.GetClusterStatus().CurrentPrimary, nil
+			}
+		}
+		return "", fmt.Errorf("%s has no current primary", name)
+	}
+}
+
+// portForward forwards a free loopback port to target's port and returns it.
+func portForward(ctx context.Context, target string, port int) (string, func(), error) {
+	bin := os.Getenv("KUBECTL")
+	if bin == "" {
+		bin = "kubectl"
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	cmd := exec.CommandContext(ctx, bin, "-n", samplesNS, "port-forward", "--address=127.0.0.1", target, fmt.Sprintf(":%d", port))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		cancel()
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		return "", nil, err
+	}
+	stop := func() { cancel(); _ = cmd.Wait() }
+	lines := bufio.NewScanner(out)
+	ready := make(chan string, 1)
+	go func() {
+		for lines.Scan() {
+			// "Forwarding from 127.0.0.1:41234 -> 4222"
+			if f := strings.Fields(lines.Text()); len(f) >= 3 && f[0] == "Forwarding" {
+				ready <- f[2][strings.LastIndex(f[2], ":")+1:]
+			}
+		}
+	}()
+	select {
+	case p := <-ready:
+		return p, stop, nil
+	case <-time.After(20 * time.Second):
+		stop()
+		return "", nil, fmt.Errorf("port-forward to %s did not start", target)
+	}
+}
