@@ -38,6 +38,14 @@ else
   engine_images=()
 fi
 
+# A cluster whose node stopped with a previous dockerd cannot be revived; replace it.
+if "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
+  "$KIND" get kubeconfig --name "$CLUSTER_NAME" > "$KUBECONFIG_PATH" 2>/dev/null || true
+  if ! timeout 20 "$K8S_BIN/kubectl" --kubeconfig "$KUBECONFIG_PATH" get --raw /readyz >/dev/null 2>&1; then
+    log "kind cluster $CLUSTER_NAME does not answer; recreating it"
+    "$KIND" delete cluster --name "$CLUSTER_NAME" >/dev/null 2>&1 || true
+  fi
+fi
 if ! "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
   log "creating kind cluster $CLUSTER_NAME from $NODE_IMAGE"
   timed "cluster create" "$KIND" create cluster --name "$CLUSTER_NAME" --image "$NODE_IMAGE" \

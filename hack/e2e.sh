@@ -7,6 +7,8 @@ source "$(dirname "$0")/lib.sh"
 keep="${KEEP_CLUSTER:-}"
 cleanup() { [[ -n "$keep" ]] || "$HACK_DIR/cluster-down.sh" || true; }
 trap cleanup EXIT
+# Every run starts from a new cluster, so no state leaks from an earlier run.
+[[ -n "$keep" ]] || "$HACK_DIR/cluster-down.sh" >/dev/null 2>&1 || true
 "$HACK_DIR/cluster-up.sh"
 cd "$REPO_ROOT"
 KUBECONFIG="$KUBECONFIG_PATH" STOWAGE_TIMINGS="$STOWAGE_CACHE/kind/timings.tsv" KUBECTL="$K8S_BIN/kubectl" \

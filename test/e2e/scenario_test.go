@@ -168,11 +168,18 @@ func (ec engineCase) scale(ctx context.Context, t *testing.T, to int32) {
 			if _, ok := readyAt[p.Name]; !ok && podReady(&p) {
 				readyAt[p.Name] = time.Now()
 			}
+			// A member is on its way out from the moment it is marked for deletion.
+			if _, ok := gone[p.Name]; !ok && p.DeletionTimestamp != nil {
+				gone[p.Name] = p.DeletionTimestamp.Time
+			}
 		}
 		for i := to; i < from; i++ {
 			n := fmt.Sprintf("%s-%d", ec.name, i)
-			if _, ok := gone[n]; !ok && !present[n] {
-				gone[n] = time.Now()
+			if present[n] && gone[n].IsZero() {
+				return fmt.Errorf("%s is still a member", n)
+			}
+			if present[n] {
+				return fmt.Errorf("%s is still terminating", n)
 			}
 		}
 		c := ec.cluster(ctx, t)
@@ -196,7 +203,7 @@ func (ec engineCase) scale(ctx context.Context, t *testing.T, to int32) {
 	}
 	for i := to; i+1 < from; i++ {
 		lower, higher := member(i), member(i+1)
-		if gone[higher].After(gone[lower]) {
+		if gone[higher].IsZero() || gone[lower].IsZero() || gone[higher].After(gone[lower]) {
 			t.Errorf("scale-down: %s went at %s, after %s at %s; want highest ordinal first", higher, gone[higher], lower, gone[lower])
 		}
 	}
