@@ -72,3 +72,10 @@ func workloadSpec(replicas int32, whenDeleted v1alpha1.VolumeRetention) v1alpha1
 }
 
 func names(c v1alpha1.Cluster) workload.Names { return workload.Names{Cluster: c.GetName()} }
+
+// Run runs the whole scenario for one engine as subtests.
+func Run(t *testing.T, e *testenv.Env, tc Case) {
+	t.Run("Lifecycle", func(t *testing.T) { RunLifecycle(t, e, tc) })
+	t.Run("DeleteVolumes", func(t *testing.T) { RunDeleteVolumes(t, e, tc) })
+	t.Run("UserSecret", func(t *testing.T) { RunUserSecret(t, e, tc) })
+}

@@ -16,7 +16,7 @@ var env testenv.Shared
 func TestMain(m *testing.M) { os.Exit(env.Run(m)) }
 
 var envtestCase = clustertest.Case{
-	Engine: Engine{Options: DefaultOptions()},
+	Engine: NewEngine(DefaultOptions()),
 	New: func(meta metav1.ObjectMeta, w v1alpha1.WorkloadSpec) v1alpha1.Cluster {
 		return &v1alpha1.MySQLCluster{ObjectMeta: meta, Spec: v1alpha1.MySQLClusterSpec{WorkloadSpec: w, Flavor: v1alpha1.FlavorMariaDB}}
 	},
@@ -24,8 +24,5 @@ var envtestCase = clustertest.Case{
 	Parameter:  "max_connections", ParameterValue: "250",
 }
 
-func TestEnvtestLifecycle(t *testing.T) { clustertest.RunLifecycle(t, env.Get(t), envtestCase) }
-
-func TestEnvtestDeleteVolumes(t *testing.T) { clustertest.RunDeleteVolumes(t, env.Get(t), envtestCase) }
-
-func TestEnvtestUserSecret(t *testing.T) { clustertest.RunUserSecret(t, env.Get(t), envtestCase) }
+// TestEnvtest runs the scenario every engine passes against a real API server.
+func TestEnvtest(t *testing.T) { clustertest.Run(t, env.Get(t), envtestCase) }

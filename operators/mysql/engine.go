@@ -4,10 +4,10 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/pkg/cluster"
 	"github.com/stowage/stowage/pkg/workload"
 )
 
@@ -44,15 +44,18 @@ func DefaultOptions() Options {
 }
 
 // Engine describes MySQLClusters to the shared reconciler.
-type Engine struct{ Options Options }
-
-func (Engine) Name() string { return engineName }
-
-func (Engine) GroupVersionKind() schema.GroupVersionKind {
-	return v1alpha1.GroupVersion.WithKind("MySQLCluster")
+type Engine struct {
+	cluster.Identity
+	Options Options
 }
 
-func (Engine) NewCluster() v1alpha1.Cluster { return &v1alpha1.MySQLCluster{} }
+// NewEngine describes MySQLClusters with the given options.
+func NewEngine(opts Options) Engine {
+	return Engine{
+		Identity: cluster.Identity{EngineName: engineName, Kind: "MySQLCluster", New: func() v1alpha1.Cluster { return &v1alpha1.MySQLCluster{} }},
+		Options:  opts,
+	}
+}
 
 // Blueprint describes a MySQLCluster's members.
 func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {

@@ -62,7 +62,7 @@ func TestBlueprint(t *testing.T) {
 			Flavor:       tc.flavor,
 			WorkloadSpec: v1alpha1.WorkloadSpec{Replicas: 3, Image: tc.image, Storage: v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}},
 		}}
-		bp, err := Engine{Options: opts}.Blueprint(c)
+		bp, err := NewEngine(opts).Blueprint(c)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,5 +11,5 @@ import (
 
 // Setup registers the MySQLCluster controller with the manager.
 func Setup(mgr ctrl.Manager, opts Options) error {
-	return cluster.Register(mgr, Engine{Options: opts})
+	return cluster.Register(mgr, NewEngine(opts))
 }

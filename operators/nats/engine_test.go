@@ -39,7 +39,7 @@ func TestRenderedConfigParses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			bp, err := Engine{Options: DefaultOptions()}.Blueprint(tc.cluster)
+			bp, err := NewEngine(DefaultOptions()).Blueprint(tc.cluster)
 			if err != nil {
 				t.Fatal(err)
 			}

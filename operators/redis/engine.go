@@ -5,10 +5,10 @@ import (
 	"path"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/pkg/cluster"
 	"github.com/stowage/stowage/pkg/workload"
 )
 
@@ -35,15 +35,18 @@ type Options struct {
 func DefaultOptions() Options { return Options{Image: "redis:7"} }
 
 // Engine describes RedisClusters to the shared reconciler.
-type Engine struct{ Options Options }
-
-func (Engine) Name() string { return engineName }
-
-func (Engine) GroupVersionKind() schema.GroupVersionKind {
-	return v1alpha1.GroupVersion.WithKind("RedisCluster")
+type Engine struct {
+	cluster.Identity
+	Options Options
 }
 
-func (Engine) NewCluster() v1alpha1.Cluster { return &v1alpha1.RedisCluster{} }
+// NewEngine describes RedisClusters with the given options.
+func NewEngine(opts Options) Engine {
+	return Engine{
+		Identity: cluster.Identity{EngineName: engineName, Kind: "RedisCluster", New: func() v1alpha1.Cluster { return &v1alpha1.RedisCluster{} }},
+		Options:  opts,
+	}
+}
 
 // Blueprint describes a RedisCluster's members.
 func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {

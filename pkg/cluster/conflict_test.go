@@ -29,8 +29,8 @@ func TestEnvtestNameConflict(t *testing.T) {
 	e := env.Get(t)
 	ctx := context.Background()
 	ns := e.Namespace(t)
-	clustertest.StartManager(t, e, mysql.Engine{Options: mysql.DefaultOptions()})
-	clustertest.StartManager(t, e, redis.Engine{Options: redis.DefaultOptions()})
+	clustertest.StartManager(t, e, mysql.NewEngine(mysql.DefaultOptions()))
+	clustertest.StartManager(t, e, redis.NewEngine(redis.DefaultOptions()))
 	storage := v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}
 	my := &v1alpha1.MySQLCluster{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
 		Spec: v1alpha1.MySQLClusterSpec{Flavor: v1alpha1.FlavorMariaDB, WorkloadSpec: v1alpha1.WorkloadSpec{Replicas: 1, Storage: storage}}}

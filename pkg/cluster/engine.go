@@ -19,3 +19,21 @@ type Engine interface {
 	// cluster always gives the same Blueprint.
 	Blueprint(c v1alpha1.Cluster) (workload.Blueprint, error)
 }
+
+// Identity is the part of an Engine that only names things; engines embed it.
+type Identity struct {
+	// EngineName is the label value: mysql, redis or nats.
+	EngineName string
+	// Kind of the engine's cluster resource in stowage.dev/v1alpha1.
+	Kind string
+	// New returns an empty cluster resource of that kind.
+	New func() v1alpha1.Cluster
+}
+
+func (i Identity) Name() string { return i.EngineName }
+
+func (i Identity) GroupVersionKind() schema.GroupVersionKind {
+	return v1alpha1.GroupVersion.WithKind(i.Kind)
+}
+
+func (i Identity) NewCluster() v1alpha1.Cluster { return i.New() }
