@@ -57,8 +57,7 @@ func (r *Reconciler) updateStatus(ctx context.Context, original v1alpha1.Cluster
 
 	wasReady := meta.IsStatusConditionTrue(status.Conditions, v1alpha1.ConditionReady)
 	wasDegraded := meta.IsStatusConditionTrue(status.Conditions, v1alpha1.ConditionDegraded)
-	everReady := wasReady || (status.Phase != "" && status.Phase != v1alpha1.PhaseCreating)
-	status.Phase = phaseOf(obs, everReady, stepErr)
+	status.Phase = phaseOf(obs, wasEverReady(status), stepErr)
 	setConditions(status, c.GetGeneration(), obs, stepErr)
 
 	if ready := meta.IsStatusConditionTrue(status.Conditions, v1alpha1.ConditionReady); ready && !wasReady {
@@ -73,6 +72,16 @@ func (r *Reconciler) updateStatus(ctx context.Context, original v1alpha1.Cluster
 		return fmt.Errorf("writing status: %w", err)
 	}
 	return nil
+}
+
+// wasEverReady tells a cluster still coming up from one that served before: only the
+// latter can be Scaling, Updating or Degraded (phaseOf never gives those otherwise).
+func wasEverReady(status *v1alpha1.ClusterStatus) bool {
+	switch status.Phase {
+	case v1alpha1.PhaseReady, v1alpha1.PhaseScaling, v1alpha1.PhaseUpdating, v1alpha1.PhaseDegraded:
+		return true
+	}
+	return meta.IsStatusConditionTrue(status.Conditions, v1alpha1.ConditionReady)
 }
 
 func (r *Reconciler) observe(ctx context.Context, s *state) (observation, error) {

@@ -32,3 +32,15 @@ func TestPhaseOf(t *testing.T) {
 		}
 	}
 }
+
+func TestWasEverReady(t *testing.T) {
+	cases := map[v1alpha1.ClusterPhase]bool{
+		"": false, v1alpha1.PhaseCreating: false, v1alpha1.PhaseFailed: false,
+		v1alpha1.PhaseReady: true, v1alpha1.PhaseScaling: true, v1alpha1.PhaseUpdating: true, v1alpha1.PhaseDegraded: true,
+	}
+	for phase, want := range cases {
+		if got := wasEverReady(&v1alpha1.ClusterStatus{Phase: phase}); got != want {
+			t.Errorf("phase %q: everReady %v, want %v", phase, got, want)
+		}
+	}
+}
