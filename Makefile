@@ -44,7 +44,7 @@ $(CONTROLLER_GEN):
 ##@ Tests
 
 .PHONY: test
-test: verify-generated vet envtest-assets ## Unit and envtest tests (the README's test command).
+test: verify-generated vet envtest-assets dataplane-deps ## Unit, envtest and data-plane tests (the README's test command).
 	KUBEBUILDER_ASSETS="$$(hack/k8s-binaries.sh)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: unit
@@ -54,6 +54,12 @@ unit: ## Unit tests only (no API server).
 .PHONY: envtest
 envtest: envtest-assets ## envtest tests against a real kube-apiserver, etcd and kube-controller-manager.
 	KUBEBUILDER_ASSETS="$$(hack/k8s-binaries.sh)" go test $(GO_TEST_FLAGS) -run 'Envtest|Admission' ./...
+
+.PHONY: dataplane dataplane-deps
+dataplane: dataplane-deps ## Data-plane tests against real mariadbd/redis-server/nats-server processes on loopback.
+	go test $(GO_TEST_FLAGS) -run 'DataPlane' ./...
+dataplane-deps: ## Install the database servers the data-plane tier runs (Debian packages).
+	hack/dataplane-deps.sh
 
 .PHONY: envtest-assets
 envtest-assets: ## Build (once) kube-apiserver, etcd and kube-controller-manager into the cache.
