@@ -30,7 +30,10 @@ if [ ! -d "$datadir/mysql" ]; then
 		sleep 1
 	done
 	quoted=$(printf '%s' "$password" | sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g")
+	# Not binlogged: each member initialises itself, and statements with its own
+	# server id in the binlog would be errant transactions once it replicates.
 	mariadb --socket="$socket" -uroot <<SQL
+SET SESSION sql_log_bin = 0;
 ALTER USER 'root'@'localhost' IDENTIFIED BY '$quoted';
 CREATE USER 'root'@'%' IDENTIFIED BY '$quoted';
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;

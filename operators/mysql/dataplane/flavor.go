@@ -1,0 +1,157 @@
+package dataplane
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+)
+
+// Source is the member a replica replicates from.
+type Source struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+}
+
+// Flavor holds every SQL difference between MySQL 8.4 and MariaDB; the rest of the
+// package is flavor-blind. Statements that take credentials are built with quoteString
+// and never logged.
+type Flavor interface {
+	Name() v1alpha1.MySQLFlavor
+	// ChangeSource points a stopped replica at src with GTID auto-positioning.
+	ChangeSource(src Source) string
+	StartReplica() string
+	StopReplica() string
+	// ResetReplica forgets the replica configuration, for a member being promoted.
+	ResetReplica() string
+	// ReplicaStatus returns one row per replication channel (none on a primary).
+	ReplicaStatus() string
+	// GTIDExecuted selects the set of transactions the member has applied.
+	GTIDExecuted() string
+	// WaitForGTID selects 0 once the member applied gtid, or waits timeout seconds.
+	WaitForGTID(gtid string, timeoutSeconds int) string
+	// SetReadOnly fences (on) or opens (off) a member for writes.
+	SetReadOnly(on bool) []string
+	// SemiSyncSource enables or disables waiting for replica acknowledgements; acks is
+	// the number of acknowledgements to wait for where the flavor can choose it.
+	SemiSyncSource(on bool, acks int, timeoutMillis int) []string
+	// SemiSyncReplica makes a replica acknowledge what it received.
+	SemiSyncReplica(on bool) []string
+}
+
+// FlavorFor returns the implementation for the cluster's flavor.
+func FlavorFor(f v1alpha1.MySQLFlavor) Flavor {
+	if f == v1alpha1.FlavorMariaDB {
+		return mariaDB{}
+	}
+	return mySQL{}
+}
+
+type mySQL struct{}
+
+func (mySQL) Name() v1alpha1.MySQLFlavor { return v1alpha1.FlavorMySQL }
+
+func (mySQL) ChangeSource(s Source) string {
+	return fmt.Sprintf("CHANGE REPLICATION SOURCE TO SOURCE_HOST = %s, SOURCE_PORT = %d, SOURCE_USER = %s, SOURCE_PASSWORD = %s, "+
+		"SOURCE_AUTO_POSITION = 1, SOURCE_CONNECT_RETRY = 1, SOURCE_RETRY_COUNT = 86400, GET_SOURCE_PUBLIC_KEY = 1",
+		quoteString(s.Host), s.Port, quoteString(s.User), quoteString(s.Password))
+}
+func (mySQL) StartReplica() string  { return "START REPLICA" }
+func (mySQL) StopReplica() string   { return "STOP REPLICA" }
+func (mySQL) ResetReplica() string  { return "RESET REPLICA ALL" }
+func (mySQL) ReplicaStatus() string { return "SHOW REPLICA STATUS" }
+func (mySQL) GTIDExecuted() string  { return "SELECT @@GLOBAL.gtid_executed" }
+func (mySQL) WaitForGTID(gtid string, timeout int) string {
+	return fmt.Sprintf("SELECT WAIT_FOR_EXECUTED_GTID_SET(%s, %d)", quoteString(gtid), timeout)
+}
+
+// super_read_only also stops accounts with SUPER, which is what fencing needs.
+func (mySQL) SetReadOnly(on bool) []string {
+	if on {
+		return []string{"SET GLOBAL super_read_only = ON"}
+	}
+	return []string{"SET GLOBAL super_read_only = OFF", "SET GLOBAL read_only = OFF"}
+}
+
+func (mySQL) SemiSyncSource(on bool, acks, timeoutMillis int) []string {
+	if !on {
+		return []string{"SET GLOBAL rpl_semi_sync_source_enabled = OFF"}
+	}
+	return []string{
+		"INSTALL PLUGIN rpl_semi_sync_source SONAME 'semisync_source.so'",
+		fmt.Sprintf("SET GLOBAL rpl_semi_sync_source_wait_for_replica_count = %d", acks),
+		fmt.Sprintf("SET GLOBAL rpl_semi_sync_source_timeout = %d", timeoutMillis),
+		"SET GLOBAL rpl_semi_sync_source_wait_point = AFTER_SYNC",
+		"SET GLOBAL rpl_semi_sync_source_enabled = ON",
+	}
+}
+
+func (mySQL) SemiSyncReplica(on bool) []string {
+	if !on {
+		return []string{"SET GLOBAL rpl_semi_sync_replica_enabled = OFF"}
+	}
+	return []string{
+		"INSTALL PLUGIN rpl_semi_sync_replica SONAME 'semisync_replica.so'",
+		"SET GLOBAL rpl_semi_sync_replica_enabled = ON",
+	}
+}
+
+type mariaDB struct{}
+
+func (mariaDB) Name() v1alpha1.MySQLFlavor { return v1alpha1.FlavorMariaDB }
+
+func (mariaDB) ChangeSource(s Source) string {
+	return fmt.Sprintf("CHANGE MASTER TO MASTER_HOST = %s, MASTER_PORT = %d, MASTER_USER = %s, MASTER_PASSWORD = %s, "+
+		"MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1",
+		quoteString(s.Host), s.Port, quoteString(s.User), quoteString(s.Password))
+}
+func (mariaDB) StartReplica() string  { return "START SLAVE" }
+func (mariaDB) StopReplica() string   { return "STOP SLAVE" }
+func (mariaDB) ResetReplica() string  { return "RESET SLAVE ALL" }
+func (mariaDB) ReplicaStatus() string { return "SHOW SLAVE STATUS" }
+
+// gtid_current_pos covers both what the member wrote itself and what it applied as a
+// replica, which is what "most advanced" compares.
+func (mariaDB) GTIDExecuted() string { return "SELECT @@GLOBAL.gtid_current_pos" }
+func (mariaDB) WaitForGTID(gtid string, timeout int) string {
+	return fmt.Sprintf("SELECT MASTER_GTID_WAIT(%s, %d)", quoteString(gtid), timeout)
+}
+
+// MariaDB's read_only stops every account without READ_ONLY ADMIN, the replication
+// threads excepted.
+func (mariaDB) SetReadOnly(on bool) []string {
+	return []string{fmt.Sprintf("SET GLOBAL read_only = %s", onOff(on))}
+}
+
+// MariaDB's semi-sync is built in and always waits for a single acknowledgement.
+func (mariaDB) SemiSyncSource(on bool, _ int, timeoutMillis int) []string {
+	if !on {
+		return []string{"SET GLOBAL rpl_semi_sync_master_enabled = OFF"}
+	}
+	return []string{
+		fmt.Sprintf("SET GLOBAL rpl_semi_sync_master_timeout = %d", timeoutMillis),
+		"SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC",
+		"SET GLOBAL rpl_semi_sync_master_enabled = ON",
+	}
+}
+
+func (mariaDB) SemiSyncReplica(on bool) []string {
+	return []string{fmt.Sprintf("SET GLOBAL rpl_semi_sync_slave_enabled = %s", onOff(on))}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "ON"
+	}
+	return "OFF"
+}
+
+// quoteString makes s a SQL string literal. CHANGE ... TO takes no placeholders, so
+// credentials must be quoted here; backslashes and quotes are escaped for both
+// flavors' default sql_mode.
+func quoteString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\x00", `\0`, "\n", `\n`, "\r", `\r`, "\x1a", `\Z`)
+	return "'" + r.Replace(s) + "'"
+}
