@@ -228,6 +228,8 @@ func initTemplate() (string, error) {
 	}
 	init := filepath.Join(dir, "init.sql")
 	sqlText := fmt.Sprintf(`FLUSH PRIVILEGES;
+DELETE FROM mysql.global_priv WHERE Host <> 'localhost';
+FLUSH PRIVILEGES;
 ALTER USER 'root'@'localhost' IDENTIFIED BY '%[1]s';
 CREATE USER 'root'@'%%' IDENTIFIED BY '%[1]s';
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'%%' WITH GRANT OPTION;

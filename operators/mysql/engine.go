@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/operators/mysql/mycnf"
 	"github.com/stowage/stowage/pkg/cluster"
 	"github.com/stowage/stowage/pkg/workload"
 )
@@ -14,7 +15,6 @@ import (
 const (
 	engineName = "mysql"
 	port       = 3306
-	dataPath   = "/var/lib/mysql"
 	// configPath is included by the my.cnf of both official images.
 	configPath = "/etc/mysql/conf.d"
 	configFile = "stowage.cnf"
@@ -75,10 +75,10 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 		}
 	}
 	bp.HasPrimary = true
-	bp.DataPath = dataPath
+	bp.DataPath = mycnf.DataPath
 	bp.ConfigPath = configPath
 	bp.UserID = userID
-	bp.Config = map[string]string{configFile: renderMyCnf(flavor, c.Spec.Parameters)}
+	bp.Config = map[string]string{configFile: mycnf.Render(flavor, c.Spec.Parameters)}
 	bp.CredentialKeys = []string{KeyRootPassword, KeyOperatorPassword, KeyReplicationPassword}
 	bp.ClientPorts = []corev1.ServicePort{{Name: "mysql", Port: port, TargetPort: intstr.FromString("mysql"), Protocol: corev1.ProtocolTCP}}
 	bp.Container = container(bp, flavor)

@@ -73,6 +73,13 @@ func TestMySQL(t *testing.T) {
 	sql := func(ctx context.Context, stmt string) (string, error) {
 		return inPod(ctx, name+"-1", "mysql", fmt.Sprintf(`MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h %s -uroot -N -B -e "%s"`, svc, stmt))
 	}
+	t.Run("NoPasswordlessRoot", func(t *testing.T) {
+		// Over loopback inside the pod, where an account for 127.0.0.1 would match first.
+		out, err := inPod(context.Background(), name+"-0", "mysql", `mariadb -h 127.0.0.1 -uroot --password= -e "SELECT 1" 2>&1`)
+		if err == nil || !strings.Contains(out, "Access denied") {
+			t.Errorf("root without a password was not refused: %v %s", err, out)
+		}
+	})
 	engineCase{
 		engine: "mysql", name: name,
 		newObj:  func() v1alpha1.Cluster { return &v1alpha1.MySQLCluster{} },

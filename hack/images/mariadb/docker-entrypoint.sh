@@ -34,6 +34,10 @@ if [ ! -d "$datadir/mysql" ]; then
 	# server id in the binlog would be errant transactions once it replicates.
 	mariadb --socket="$socket" -uroot <<SQL
 SET SESSION sql_log_bin = 0;
+-- mariadb-install-db also creates root@127.0.0.1, root@::1 and root@<hostname> without
+-- a password; only root@localhost and root@% (below) may exist.
+DELETE FROM mysql.global_priv WHERE Host <> 'localhost';
+FLUSH PRIVILEGES;
 ALTER USER 'root'@'localhost' IDENTIFIED BY '$quoted';
 CREATE USER 'root'@'%' IDENTIFIED BY '$quoted';
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;

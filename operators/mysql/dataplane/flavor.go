@@ -28,6 +28,8 @@ type Flavor interface {
 	ResetReplica() string
 	// ReplicaStatus returns one row per replication channel (none on a primary).
 	ReplicaStatus() string
+	// ReplicaStatusColumns names the columns of ReplicaStatus the package reads.
+	ReplicaStatusColumns() ReplicaColumns
 	// GTIDExecuted selects the set of transactions the member has applied.
 	GTIDExecuted() string
 	// WaitForGTID selects 0 once the member applied gtid, or waits timeout seconds.
@@ -49,7 +51,17 @@ func FlavorFor(f v1alpha1.MySQLFlavor) Flavor {
 	return mySQL{}
 }
 
+// ReplicaColumns are the names of the replica status columns, which the flavors spell
+// differently.
+type ReplicaColumns struct {
+	SourceHost, SourcePort, IORunning, SQLRunning, Lag, LastIOError, LastSQLError string
+}
+
 type mySQL struct{}
+
+func (mySQL) ReplicaStatusColumns() ReplicaColumns {
+	return ReplicaColumns{"Source_Host", "Source_Port", "Replica_IO_Running", "Replica_SQL_Running", "Seconds_Behind_Source", "Last_IO_Error", "Last_SQL_Error"}
+}
 
 func (mySQL) Name() v1alpha1.MySQLFlavor { return v1alpha1.FlavorMySQL }
 
@@ -99,6 +111,10 @@ func (mySQL) SemiSyncReplica(on bool) []string {
 }
 
 type mariaDB struct{}
+
+func (mariaDB) ReplicaStatusColumns() ReplicaColumns {
+	return ReplicaColumns{"Master_Host", "Master_Port", "Slave_IO_Running", "Slave_SQL_Running", "Seconds_Behind_Master", "Last_IO_Error", "Last_SQL_Error"}
+}
 
 func (mariaDB) Name() v1alpha1.MySQLFlavor { return v1alpha1.FlavorMariaDB }
 

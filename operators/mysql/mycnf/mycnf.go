@@ -1,4 +1,6 @@
-package mysql
+// Package mycnf renders the [mysqld] configuration every member of a MySQLCluster
+// runs with, for both flavors.
+package mycnf
 
 import (
 	"maps"
@@ -8,6 +10,9 @@ import (
 	"github.com/stowage/stowage/api/v1alpha1"
 )
 
+// DataPath is where members keep their data (the official images' location).
+const DataPath = "/var/lib/mysql"
+
 // managedOptions are the [mysqld] options every member runs with. Replication and
 // failover rely on them (GTIDs, row binlogs, durable commits), which is why users
 // cannot override the ones CRD validation lists as reserved. read_only is not among
@@ -15,7 +20,7 @@ import (
 // manager sets it at run time instead.
 func managedOptions(flavor v1alpha1.MySQLFlavor) map[string]string {
 	opts := map[string]string{
-		"datadir":                        dataPath,
+		"datadir":                        DataPath,
 		"port":                           "3306",
 		"bind_address":                   "*",
 		"skip_name_resolve":              "ON",
@@ -37,9 +42,9 @@ func managedOptions(flavor v1alpha1.MySQLFlavor) map[string]string {
 	return opts
 }
 
-// renderMyCnf renders the [mysqld] section: the user's parameters first, then the
+// Render renders the [mysqld] section: the user's parameters first, then the
 // operator's options, which win.
-func renderMyCnf(flavor v1alpha1.MySQLFlavor, parameters map[string]string) string {
+func Render(flavor v1alpha1.MySQLFlavor, parameters map[string]string) string {
 	opts := maps.Clone(parameters)
 	if opts == nil {
 		opts = map[string]string{}

@@ -1,0 +1,180 @@
+package dataplane
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// Credentials the operator connects with.
+type Credentials struct {
+	User     string
+	Password string
+}
+
+// Member is a connection to one server.
+type Member struct {
+	Name   string
+	Addr   string
+	flavor Flavor
+	db     *sql.DB
+}
+
+// Connect opens a small connection pool to the member at addr (host:port). Short
+// timeouts keep one unreachable member from stalling a health check of the others.
+func Connect(name, addr string, flavor Flavor, cred Credentials) (*Member, error) {
+	c := mysql.NewConfig()
+	c.User, c.Passwd, c.Net, c.Addr = cred.User, cred.Password, "tcp", addr
+	c.Timeout, c.ReadTimeout, c.WriteTimeout = time.Second, 5*time.Second, 5*time.Second
+	c.InterpolateParams = true
+	connector, err := mysql.NewConnector(c)
+	if err != nil {
+		return nil, fmt.Errorf("configuring a connection to %s: %w", name, err)
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(2)
+	db.SetConnMaxIdleTime(30 * time.Second)
+	return &Member{Name: name, Addr: addr, flavor: flavor, db: db}, nil
+}
+
+// Close releases the member's connections.
+func (m *Member) Close() error { return m.db.Close() }
+
+// MemberState is what one health check saw of a member.
+type MemberState struct {
+	Name      string
+	Reachable bool
+	// Error says why the member could not be read.
+	Error string
+	// ReadOnly is true when the member refuses writes from applications.
+	ReadOnly bool
+	// GTID is the set of transactions the member has applied.
+	GTID string
+	// Replica is true when the member has a replication source configured.
+	Replica      bool
+	SourceHost   string
+	SourcePort   int
+	IORunning    bool
+	SQLRunning   bool
+	LagSeconds   *int64
+	LastIOError  string
+	LastSQLError string
+}
+
+// State reads the member's role and replication position.
+func (m *Member) State(ctx context.Context) MemberState {
+	s := MemberState{Name: m.Name}
+	if err := m.readState(ctx, &s); err != nil {
+		s.Error = err.Error()
+		return s
+	}
+	s.Reachable = true
+	return s
+}
+
+func (m *Member) readState(ctx context.Context, s *MemberState) error {
+	if err := m.db.QueryRowContext(ctx, "SELECT @@GLOBAL.read_only").Scan(&s.ReadOnly); err != nil {
+		return fmt.Errorf("reading read_only: %w", err)
+	}
+	if err := m.db.QueryRowContext(ctx, m.flavor.GTIDExecuted()).Scan(&s.GTID); err != nil {
+		return fmt.Errorf("reading the GTID position: %w", err)
+	}
+	row, err := m.replicaStatus(ctx)
+	if err != nil || row == nil {
+		return err
+	}
+	col := m.flavor.ReplicaStatusColumns()
+	s.Replica = true
+	s.SourceHost = row[col.SourceHost]
+	s.SourcePort, _ = strconv.Atoi(row[col.SourcePort])
+	s.IORunning = row[col.IORunning] == "Yes"
+	s.SQLRunning = row[col.SQLRunning] == "Yes"
+	if lag, err := strconv.ParseInt(row[col.Lag], 10, 64); err == nil {
+		s.LagSeconds = &lag
+	}
+	s.LastIOError, s.LastSQLError = row[col.LastIOError], row[col.LastSQLError]
+	return nil
+}
+
+// replicaStatus returns the replica status row as column → value, or nil on a member
+// that replicates from nobody.
+func (m *Member) replicaStatus(ctx context.Context) (map[string]string, error) {
+	rows, err := m.db.QueryContext(ctx, m.flavor.ReplicaStatus())
+	if err != nil {
+		return nil, fmt.Errorf("reading replica status: %w", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	values := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range values {
+		ptrs[i] = &values[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(cols))
+	for i, c := range cols {
+		out[c] = values[i].String
+	}
+	return out, rows.Err()
+}
+
+// exec runs statements in order on one connection. Statements may carry credentials,
+// so errors name the statement's position, never its text.
+func (m *Member) exec(ctx context.Context, stmts ...string) error {
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connecting to %s: %w", m.Name, err)
+	}
+	defer conn.Close()
+	for i, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: statement %d of %d: %w", m.Name, i+1, len(stmts), err)
+		}
+	}
+	return nil
+}
+
+// ReplicateFrom makes the member a read-only replica of src, positioned by GTID.
+func (m *Member) ReplicateFrom(ctx context.Context, src Source) error {
+	stmts := append(m.flavor.SetReadOnly(true), m.flavor.StopReplica(), m.flavor.ChangeSource(src), m.flavor.StartReplica())
+	return m.exec(ctx, stmts...)
+}
+
+// Promote makes the member a writable primary that replicates from nobody.
+func (m *Member) Promote(ctx context.Context) error {
+	stmts := append([]string{m.flavor.StopReplica(), m.flavor.ResetReplica()}, m.flavor.SetReadOnly(false)...)
+	return m.exec(ctx, stmts...)
+}
+
+// Fence stops the member from accepting application writes.
+func (m *Member) Fence(ctx context.Context) error {
+	return m.exec(ctx, m.flavor.SetReadOnly(true)...)
+}
+
+// ErrGTIDWaitTimeout means the member did not apply a GTID set in time.
+var ErrGTIDWaitTimeout = errors.New("timed out waiting for the GTID position")
+
+// WaitForGTID waits until the member applied gtid.
+func (m *Member) WaitForGTID(ctx context.Context, gtid string, timeout time.Duration) error {
+	var result sql.NullInt64
+	if err := m.db.QueryRowContext(ctx, m.flavor.WaitForGTID(gtid, int(timeout.Seconds()))).Scan(&result); err != nil {
+		return fmt.Errorf("%s: waiting for GTID %s: %w", m.Name, gtid, err)
+	}
+	if !result.Valid || result.Int64 != 0 {
+		return fmt.Errorf("%s: %w %s", m.Name, ErrGTIDWaitTimeout, gtid)
+	}
+	return nil
+}
