@@ -80,24 +80,3 @@ func (p Position) String() string {
 	}
 	return strings.Join(parts, ",")
 }
-
-// MostAdvanced returns the index of the position that contains all others, preferring
-// the lowest index on ties; ok is false when no position contains every other one
-// (diverged members), in which case picking any would lose transactions.
-func MostAdvanced(positions []Position) (int, bool) {
-	best := -1
-	for i, p := range positions {
-		if best < 0 || !positions[best].Contains(p) {
-			best = i
-		}
-	}
-	if best < 0 {
-		return -1, false
-	}
-	for _, p := range positions {
-		if !positions[best].Contains(p) {
-			return best, false
-		}
-	}
-	return best, true
-}

@@ -57,34 +57,3 @@ func TestPositionContainsAndBehind(t *testing.T) {
 		}
 	}
 }
-
-func TestMostAdvanced(t *testing.T) {
-	pos := func(ss ...string) []Position {
-		out := make([]Position, len(ss))
-		for i, s := range ss {
-			p, err := ParsePosition(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[i] = p
-		}
-		return out
-	}
-	cases := []struct {
-		name   string
-		in     []Position
-		want   int
-		wantOK bool
-	}{
-		{"one ahead", pos("0-1000-5", "0-1000-9", "0-1000-7"), 1, true},
-		{"tie prefers the lowest ordinal", pos("0-1000-9", "0-1000-9"), 0, true},
-		{"diverged domains", pos("0-1000-9,1-1000-1", "0-1000-10"), 1, false},
-		{"none", nil, -1, false},
-	}
-	for _, tc := range cases {
-		got, ok := MostAdvanced(tc.in)
-		if got != tc.want || ok != tc.wantOK {
-			t.Errorf("%s: %d %v, want %d %v", tc.name, got, ok, tc.want, tc.wantOK)
-		}
-	}
-}
