@@ -55,12 +55,14 @@ func FlavorFor(f v1alpha1.MySQLFlavor) Flavor {
 // differently.
 type ReplicaColumns struct {
 	SourceHost, SourcePort, IORunning, SQLRunning, Lag, LastIOError, LastSQLError string
+	// Received is the GTID set the replica has received, applied or not.
+	Received string
 }
 
 type mySQL struct{}
 
 func (mySQL) ReplicaStatusColumns() ReplicaColumns {
-	return ReplicaColumns{"Source_Host", "Source_Port", "Replica_IO_Running", "Replica_SQL_Running", "Seconds_Behind_Source", "Last_IO_Error", "Last_SQL_Error"}
+	return ReplicaColumns{"Source_Host", "Source_Port", "Replica_IO_Running", "Replica_SQL_Running", "Seconds_Behind_Source", "Last_IO_Error", "Last_SQL_Error", "Retrieved_Gtid_Set"}
 }
 
 func (mySQL) Name() v1alpha1.MySQLFlavor { return v1alpha1.FlavorMySQL }
@@ -91,8 +93,8 @@ func (mySQL) SemiSyncSource(on bool, acks, timeoutMillis int) []string {
 	if !on {
 		return []string{"SET GLOBAL rpl_semi_sync_source_enabled = OFF"}
 	}
+	// The plugins are loaded by my.cnf (mycnf), so these statements can repeat.
 	return []string{
-		"INSTALL PLUGIN rpl_semi_sync_source SONAME 'semisync_source.so'",
 		fmt.Sprintf("SET GLOBAL rpl_semi_sync_source_wait_for_replica_count = %d", acks),
 		fmt.Sprintf("SET GLOBAL rpl_semi_sync_source_timeout = %d", timeoutMillis),
 		"SET GLOBAL rpl_semi_sync_source_wait_point = AFTER_SYNC",
@@ -104,16 +106,13 @@ func (mySQL) SemiSyncReplica(on bool) []string {
 	if !on {
 		return []string{"SET GLOBAL rpl_semi_sync_replica_enabled = OFF"}
 	}
-	return []string{
-		"INSTALL PLUGIN rpl_semi_sync_replica SONAME 'semisync_replica.so'",
-		"SET GLOBAL rpl_semi_sync_replica_enabled = ON",
-	}
+	return []string{"SET GLOBAL rpl_semi_sync_replica_enabled = ON"}
 }
 
 type mariaDB struct{}
 
 func (mariaDB) ReplicaStatusColumns() ReplicaColumns {
-	return ReplicaColumns{"Master_Host", "Master_Port", "Slave_IO_Running", "Slave_SQL_Running", "Seconds_Behind_Master", "Last_IO_Error", "Last_SQL_Error"}
+	return ReplicaColumns{"Master_Host", "Master_Port", "Slave_IO_Running", "Slave_SQL_Running", "Seconds_Behind_Master", "Last_IO_Error", "Last_SQL_Error", "Gtid_IO_Pos"}
 }
 
 func (mariaDB) Name() v1alpha1.MySQLFlavor { return v1alpha1.FlavorMariaDB }

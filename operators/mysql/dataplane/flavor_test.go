@@ -28,7 +28,7 @@ func TestFlavorStatements(t *testing.T) {
 		{v1alpha1.FlavorMySQL, func(f Flavor) string { return strings.Join(f.SetReadOnly(false), ";") }, "SET GLOBAL super_read_only = OFF;SET GLOBAL read_only = OFF"},
 		{v1alpha1.FlavorMariaDB, func(f Flavor) string { return strings.Join(f.SetReadOnly(true), ";") }, "SET GLOBAL read_only = ON"},
 		{v1alpha1.FlavorMySQL, func(f Flavor) string { return strings.Join(f.SemiSyncSource(true, 2, 5000), ";") },
-			"INSTALL PLUGIN rpl_semi_sync_source SONAME 'semisync_source.so';SET GLOBAL rpl_semi_sync_source_wait_for_replica_count = 2;SET GLOBAL rpl_semi_sync_source_timeout = 5000;SET GLOBAL rpl_semi_sync_source_wait_point = AFTER_SYNC;SET GLOBAL rpl_semi_sync_source_enabled = ON"},
+			"SET GLOBAL rpl_semi_sync_source_wait_for_replica_count = 2;SET GLOBAL rpl_semi_sync_source_timeout = 5000;SET GLOBAL rpl_semi_sync_source_wait_point = AFTER_SYNC;SET GLOBAL rpl_semi_sync_source_enabled = ON"},
 		{v1alpha1.FlavorMariaDB, func(f Flavor) string { return strings.Join(f.SemiSyncSource(true, 2, 5000), ";") },
 			"SET GLOBAL rpl_semi_sync_master_timeout = 5000;SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC;SET GLOBAL rpl_semi_sync_master_enabled = ON"},
 		{v1alpha1.FlavorMariaDB, func(f Flavor) string { return strings.Join(f.SemiSyncReplica(true), ";") }, "SET GLOBAL rpl_semi_sync_slave_enabled = ON"},

@@ -64,6 +64,8 @@ type MemberState struct {
 	LagSeconds   *int64
 	LastIOError  string
 	LastSQLError string
+	// Received is what the replica received from its source, applied or not.
+	Received string
 }
 
 // State reads the member's role and replication position.
@@ -97,7 +99,7 @@ func (m *Member) readState(ctx context.Context, s *MemberState) error {
 	if lag, err := strconv.ParseInt(row[col.Lag], 10, 64); err == nil {
 		s.LagSeconds = &lag
 	}
-	s.LastIOError, s.LastSQLError = row[col.LastIOError], row[col.LastSQLError]
+	s.LastIOError, s.LastSQLError, s.Received = row[col.LastIOError], row[col.LastSQLError], row[col.Received]
 	return nil
 }
 
@@ -147,10 +149,19 @@ func (m *Member) exec(ctx context.Context, stmts ...string) error {
 	return nil
 }
 
-// ReplicateFrom makes the member a read-only replica of src, positioned by GTID.
-func (m *Member) ReplicateFrom(ctx context.Context, src Source) error {
-	stmts := append(m.flavor.SetReadOnly(true), m.flavor.StopReplica(), m.flavor.ChangeSource(src), m.flavor.StartReplica())
+// ReplicateFrom makes the member a read-only replica of src, positioned by GTID, that
+// acknowledges what it receives when semiSync is on.
+func (m *Member) ReplicateFrom(ctx context.Context, src Source, semiSync bool) error {
+	stmts := append(m.flavor.SetReadOnly(true), m.flavor.StopReplica())
+	stmts = append(stmts, m.flavor.SemiSyncReplica(semiSync)...)
+	stmts = append(stmts, m.flavor.ChangeSource(src), m.flavor.StartReplica())
 	return m.exec(ctx, stmts...)
+}
+
+// SemiSync configures how many replica acknowledgements a commit on this member waits
+// for (acks 0 turns waiting off).
+func (m *Member) SemiSync(ctx context.Context, acks int, timeout time.Duration) error {
+	return m.exec(ctx, m.flavor.SemiSyncSource(acks > 0, acks, int(timeout.Milliseconds()))...)
 }
 
 // Promote makes the member a writable primary that replicates from nobody.

@@ -64,7 +64,7 @@ func TestDataPlaneReplicationAndPromotion(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range members[1:] {
-		if err := m.ReplicateFrom(ctx, sourceOf(servers[0])); err != nil {
+		if err := m.ReplicateFrom(ctx, sourceOf(servers[0]), false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -117,7 +117,7 @@ func TestDataPlaneReplicationAndPromotion(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, i := range []int{0, 2} {
-		if err := members[i].ReplicateFrom(ctx, sourceOf(servers[1])); err != nil {
+		if err := members[i].ReplicateFrom(ctx, sourceOf(servers[1]), false); err != nil {
 			t.Fatal(err)
 		}
 	}

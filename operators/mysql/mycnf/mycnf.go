@@ -38,6 +38,9 @@ func managedOptions(flavor v1alpha1.MySQLFlavor) map[string]string {
 		opts["gtid_mode"] = "ON"
 		opts["enforce_gtid_consistency"] = "ON"
 		opts["log_replica_updates"] = "ON"
+		// Semi-sync is a plugin in MySQL (built in for MariaDB); loading it here lets
+		// the operator switch it with plain SET GLOBAL statements.
+		opts["plugin_load_add"] = "rpl_semi_sync_source=semisync_source.so;rpl_semi_sync_replica=semisync_replica.so"
 	}
 	return opts
 }
