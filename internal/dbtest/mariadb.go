@@ -148,6 +148,21 @@ func (m *MariaDB) signal(sig syscall.Signal) {
 	}
 }
 
+// Wipe replaces a stopped server's data directory with an empty, initialised one, as a
+// rebuilt member starts.
+func (m *MariaDB) Wipe(t *testing.T) {
+	t.Helper()
+	if m.Running() {
+		t.Fatalf("%s: wipe a stopped server only", m.Name)
+	}
+	if err := os.RemoveAll(m.DataDir); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", templateDir, m.DataDir).CombinedOutput(); err != nil {
+		t.Fatalf("copying the data directory template: %v: %s", err, out)
+	}
+}
+
 // Restart starts a stopped or killed server again on its data directory and port.
 func (m *MariaDB) Restart(t *testing.T) {
 	t.Helper()

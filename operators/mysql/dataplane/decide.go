@@ -44,6 +44,9 @@ type Observation struct {
 	Grace time.Duration
 	// SwitchoverTo names a member a human asked to become primary ("" for none).
 	SwitchoverTo string
+	// SemiSync says whether commits on the primary must wait for a replica's
+	// acknowledgement, which is what makes a failover lose no acknowledged write.
+	SemiSync bool
 	// Contains reports whether GTID set a holds every transaction of b.
 	Contains func(a, b string) (bool, error)
 }
@@ -57,6 +60,8 @@ type Plan struct {
 	NewPrimary string
 	// OpenPrimary makes a read-only primary writable.
 	OpenPrimary bool
+	// ConfigureSemiSync sets the primary's semi-sync to what the observation asks for.
+	ConfigureSemiSync bool
 	// Fence lists writable members that are not the primary: they are made read-only
 	// first, whatever else happens, so there are never two writable members.
 	Fence []string
@@ -90,25 +95,29 @@ func Decide(o Observation) Plan {
 		}
 	}
 	plan.OpenPrimary = primary.ReadOnly
-	replicating, down := 0, 0
+	plan.ConfigureSemiSync = primary.SemiSync != o.SemiSync
+	replicating, connecting, down := 0, 0, 0
 	for _, m := range o.Members {
+		following := m.Replica && o.followsPrimary(m) && m.SQLRunning
 		switch {
 		case m.Name == o.Primary:
 		case !m.Reachable:
 			down++
-		case m.Replica && o.followsPrimary(m) && m.IORunning && m.SQLRunning:
+		case following && m.IORunning:
 			replicating++
+		case following && m.IOConnecting:
+			connecting++ // still attaching: leave it to finish
 		default:
 			plan.Repoint = append(plan.Repoint, m.Name)
 		}
 	}
 	switch {
-	case replicating == 0 && down == 0 && len(o.Members) > 1:
+	case replicating == 0 && connecting == 0 && down == 0 && len(o.Members) > 1:
 		plan.State, plan.Reason = StateBootstrap, fmt.Sprintf("%s is primary; replicas are being attached", o.Primary)
-	case down > 0 || len(plan.Repoint) > 0:
+	case down > 0 || connecting > 0 || len(plan.Repoint) > 0:
 		plan.State = StateDegraded
-		plan.Reason = fmt.Sprintf("%d of %d replicas replicate from %s (%d unreachable, %d to repoint)",
-			replicating, len(o.Members)-1, o.Primary, down, len(plan.Repoint))
+		plan.Reason = fmt.Sprintf("%d of %d replicas replicate from %s (%d connecting, %d unreachable, %d to repoint)",
+			replicating, len(o.Members)-1, o.Primary, connecting, down, len(plan.Repoint))
 	default:
 		plan.State, plan.Reason = StateHealthy, fmt.Sprintf("%s is primary with %d replicas", o.Primary, replicating)
 	}

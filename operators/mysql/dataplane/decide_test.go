@@ -9,12 +9,13 @@ import (
 func TestDecide(t *testing.T) {
 	addrs := map[string]string{"db-0": "db-0:3306", "db-1": "db-1:3306", "db-2": "db-2:3306"}
 	primary := func(gtid string) MemberState {
-		return MemberState{Name: "db-0", Reachable: true, GTID: gtid}
+		return MemberState{Name: "db-0", Reachable: true, GTID: gtid, SemiSync: true}
 	}
 	replica := func(name, of, gtid string) MemberState {
 		return MemberState{Name: name, Reachable: true, ReadOnly: true, Replica: true, SourceHost: of, SourcePort: 3306, IORunning: true, SQLRunning: true, GTID: gtid}
 	}
 	lostLink := func(m MemberState) MemberState { m.IORunning = false; return m }
+	connectingTo := func(m MemberState) MemberState { m.IORunning, m.IOConnecting = false, true; return m }
 	down := func(name string) MemberState { return MemberState{Name: name, Error: "connection refused"} }
 	fresh := func(name string) MemberState { return MemberState{Name: name, Reachable: true} }
 
@@ -30,10 +31,19 @@ func TestDecide(t *testing.T) {
 			Observation{Primary: "db-0", Members: []MemberState{primary("0-1000-9"), replica("db-1", "db-0", "0-1000-9"), replica("db-2", "db-0", "0-1000-9")}},
 			Plan{State: StateHealthy}},
 		{"a read-only primary is opened",
-			Observation{Primary: "db-0", Members: []MemberState{{Name: "db-0", Reachable: true, ReadOnly: true}, replica("db-1", "db-0", ""), replica("db-2", "db-0", "")}},
+			Observation{Primary: "db-0", Members: []MemberState{{Name: "db-0", Reachable: true, ReadOnly: true, SemiSync: true}, replica("db-1", "db-0", ""), replica("db-2", "db-0", "")}},
 			Plan{State: StateHealthy, OpenPrimary: true}},
+		{"a primary committing asynchronously gets semi-sync",
+			Observation{Primary: "db-0", Members: []MemberState{{Name: "db-0", Reachable: true}, replica("db-1", "db-0", ""), replica("db-2", "db-0", "")}},
+			Plan{State: StateHealthy, ConfigureSemiSync: true}},
 		{"a replica following the wrong source is repointed",
 			Observation{Primary: "db-0", Members: []MemberState{primary(""), replica("db-1", "db-0", ""), replica("db-2", "db-1", "")}},
+			Plan{State: StateDegraded, Repoint: []string{"db-2"}}},
+		{"a replica still connecting to the primary is left to finish",
+			Observation{Primary: "db-0", Members: []MemberState{primary(""), replica("db-1", "db-0", ""), connectingTo(replica("db-2", "db-0", ""))}},
+			Plan{State: StateDegraded}},
+		{"a replica whose IO thread stopped is repointed",
+			Observation{Primary: "db-0", Members: []MemberState{primary(""), replica("db-1", "db-0", ""), lostLink(replica("db-2", "db-0", ""))}},
 			Plan{State: StateDegraded, Repoint: []string{"db-2"}}},
 		{"a replica that is down degrades the cluster",
 			Observation{Primary: "db-0", Members: []MemberState{primary(""), replica("db-1", "db-0", ""), down("db-2")}},
@@ -75,7 +85,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.obs.Addrs, tc.obs.Contains = addrs, MariaDBContains
+			tc.obs.Addrs, tc.obs.Contains, tc.obs.SemiSync = addrs, MariaDBContains, true
 			got := Decide(tc.obs)
 			got.Reason = ""
 			if !reflect.DeepEqual(got, tc.want) {

@@ -20,6 +20,9 @@ type Source struct {
 // and never logged.
 type Flavor interface {
 	Name() v1alpha1.MySQLFlavor
+	// PrepareReplica runs on a stopped replica before ChangeSource, so that it asks
+	// its new source for exactly what it lacks — also when it was a primary until now.
+	PrepareReplica() []string
 	// ChangeSource points a stopped replica at src with GTID auto-positioning.
 	ChangeSource(src Source) string
 	StartReplica() string
@@ -41,6 +44,8 @@ type Flavor interface {
 	SemiSyncSource(on bool, acks int, timeoutMillis int) []string
 	// SemiSyncReplica makes a replica acknowledge what it received.
 	SemiSyncReplica(on bool) []string
+	// SemiSyncSourceEnabled selects whether commits wait for acknowledgements.
+	SemiSyncSourceEnabled() string
 }
 
 // FlavorFor returns the implementation for the cluster's flavor.
@@ -72,11 +77,14 @@ func (mySQL) ChangeSource(s Source) string {
 		"SOURCE_AUTO_POSITION = 1, SOURCE_CONNECT_RETRY = 1, SOURCE_RETRY_COUNT = 86400, GET_SOURCE_PUBLIC_KEY = 1",
 		quoteString(s.Host), s.Port, quoteString(s.User), quoteString(s.Password))
 }
-func (mySQL) StartReplica() string  { return "START REPLICA" }
-func (mySQL) StopReplica() string   { return "STOP REPLICA" }
-func (mySQL) ResetReplica() string  { return "RESET REPLICA ALL" }
-func (mySQL) ReplicaStatus() string { return "SHOW REPLICA STATUS" }
-func (mySQL) GTIDExecuted() string  { return "SELECT @@GLOBAL.gtid_executed" }
+
+// MySQL's auto-positioning sends gtid_executed, which covers a former primary's writes.
+func (mySQL) PrepareReplica() []string { return nil }
+func (mySQL) StartReplica() string     { return "START REPLICA" }
+func (mySQL) StopReplica() string      { return "STOP REPLICA" }
+func (mySQL) ResetReplica() string     { return "RESET REPLICA ALL" }
+func (mySQL) ReplicaStatus() string    { return "SHOW REPLICA STATUS" }
+func (mySQL) GTIDExecuted() string     { return "SELECT @@GLOBAL.gtid_executed" }
 func (mySQL) WaitForGTID(gtid string, timeout int) string {
 	return fmt.Sprintf("SELECT WAIT_FOR_EXECUTED_GTID_SET(%s, %d)", quoteString(gtid), timeout)
 }
@@ -102,6 +110,10 @@ func (mySQL) SemiSyncSource(on bool, acks, timeoutMillis int) []string {
 	}
 }
 
+func (mySQL) SemiSyncSourceEnabled() string {
+	return "SELECT @@GLOBAL.rpl_semi_sync_source_enabled"
+}
+
 func (mySQL) SemiSyncReplica(on bool) []string {
 	if !on {
 		return []string{"SET GLOBAL rpl_semi_sync_replica_enabled = OFF"}
@@ -121,6 +133,12 @@ func (mariaDB) ChangeSource(s Source) string {
 	return fmt.Sprintf("CHANGE MASTER TO MASTER_HOST = %s, MASTER_PORT = %d, MASTER_USER = %s, MASTER_PASSWORD = %s, "+
 		"MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1",
 		quoteString(s.Host), s.Port, quoteString(s.User), quoteString(s.Password))
+}
+
+// MASTER_USE_GTID = slave_pos asks for what follows gtid_slave_pos, which a former
+// primary never advanced; its binlog position (in gtid_current_pos) is what it holds.
+func (mariaDB) PrepareReplica() []string {
+	return []string{"SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_current_pos"}
 }
 func (mariaDB) StartReplica() string  { return "START SLAVE" }
 func (mariaDB) StopReplica() string   { return "STOP SLAVE" }
@@ -150,6 +168,10 @@ func (mariaDB) SemiSyncSource(on bool, _ int, timeoutMillis int) []string {
 		"SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC",
 		"SET GLOBAL rpl_semi_sync_master_enabled = ON",
 	}
+}
+
+func (mariaDB) SemiSyncSourceEnabled() string {
+	return "SELECT @@GLOBAL.rpl_semi_sync_master_enabled"
 }
 
 func (mariaDB) SemiSyncReplica(on bool) []string {

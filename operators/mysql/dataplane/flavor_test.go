@@ -33,6 +33,10 @@ func TestFlavorStatements(t *testing.T) {
 			"SET GLOBAL rpl_semi_sync_master_timeout = 5000;SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC;SET GLOBAL rpl_semi_sync_master_enabled = ON"},
 		{v1alpha1.FlavorMariaDB, func(f Flavor) string { return strings.Join(f.SemiSyncReplica(true), ";") }, "SET GLOBAL rpl_semi_sync_slave_enabled = ON"},
 		{v1alpha1.FlavorMySQL, func(f Flavor) string { return strings.Join(f.SemiSyncReplica(false), ";") }, "SET GLOBAL rpl_semi_sync_replica_enabled = OFF"},
+		{v1alpha1.FlavorMariaDB, func(f Flavor) string { return strings.Join(f.PrepareReplica(), ";") }, "SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_current_pos"},
+		{v1alpha1.FlavorMySQL, func(f Flavor) string { return strings.Join(f.PrepareReplica(), ";") }, ""},
+		{v1alpha1.FlavorMySQL, func(f Flavor) string { return f.SemiSyncSourceEnabled() }, "SELECT @@GLOBAL.rpl_semi_sync_source_enabled"},
+		{v1alpha1.FlavorMariaDB, func(f Flavor) string { return f.SemiSyncSourceEnabled() }, "SELECT @@GLOBAL.rpl_semi_sync_master_enabled"},
 	}
 	for _, tc := range cases {
 		f := FlavorFor(tc.flavor)

@@ -25,12 +25,13 @@ type Member struct {
 	db     *sql.DB
 }
 
-// Connect opens a small connection pool to the member at addr (host:port). Short
-// timeouts keep one unreachable member from stalling a health check of the others.
+// Connect opens a small connection pool to the member at addr (host:port). A short
+// dial timeout keeps an unreachable member from stalling a health check; reads may
+// take longer (waiting for a GTID), so callers bound them with contexts.
 func Connect(name, addr string, flavor Flavor, cred Credentials) (*Member, error) {
 	c := mysql.NewConfig()
 	c.User, c.Passwd, c.Net, c.Addr = cred.User, cred.Password, "tcp", addr
-	c.Timeout, c.ReadTimeout, c.WriteTimeout = time.Second, 5*time.Second, 5*time.Second
+	c.Timeout, c.ReadTimeout, c.WriteTimeout = time.Second, time.Minute, time.Minute
 	c.InterpolateParams = true
 	connector, err := mysql.NewConnector(c)
 	if err != nil {
@@ -55,11 +56,16 @@ type MemberState struct {
 	ReadOnly bool
 	// GTID is the set of transactions the member has applied.
 	GTID string
+	// SemiSync is true when commits on this member wait for replica acknowledgements.
+	SemiSync bool
 	// Replica is true when the member has a replication source configured.
-	Replica      bool
-	SourceHost   string
-	SourcePort   int
-	IORunning    bool
+	Replica    bool
+	SourceHost string
+	SourcePort int
+	IORunning  bool
+	// IOConnecting: the IO thread is (re)connecting to its source — just attached, or
+	// the source went away. Repointing it would only restart the attempt.
+	IOConnecting bool
 	SQLRunning   bool
 	LagSeconds   *int64
 	LastIOError  string
@@ -86,6 +92,9 @@ func (m *Member) readState(ctx context.Context, s *MemberState) error {
 	if err := m.db.QueryRowContext(ctx, m.flavor.GTIDExecuted()).Scan(&s.GTID); err != nil {
 		return fmt.Errorf("reading the GTID position: %w", err)
 	}
+	if err := m.db.QueryRowContext(ctx, m.flavor.SemiSyncSourceEnabled()).Scan(&s.SemiSync); err != nil {
+		return fmt.Errorf("reading the semi-sync setting: %w", err)
+	}
 	row, err := m.replicaStatus(ctx)
 	if err != nil || row == nil {
 		return err
@@ -95,6 +104,7 @@ func (m *Member) readState(ctx context.Context, s *MemberState) error {
 	s.SourceHost = row[col.SourceHost]
 	s.SourcePort, _ = strconv.Atoi(row[col.SourcePort])
 	s.IORunning = row[col.IORunning] == "Yes"
+	s.IOConnecting = row[col.IORunning] == "Connecting"
 	s.SQLRunning = row[col.SQLRunning] == "Yes"
 	if lag, err := strconv.ParseInt(row[col.Lag], 10, 64); err == nil {
 		s.LagSeconds = &lag
@@ -154,6 +164,7 @@ func (m *Member) exec(ctx context.Context, stmts ...string) error {
 func (m *Member) ReplicateFrom(ctx context.Context, src Source, semiSync bool) error {
 	stmts := append(m.flavor.SetReadOnly(true), m.flavor.StopReplica())
 	stmts = append(stmts, m.flavor.SemiSyncReplica(semiSync)...)
+	stmts = append(stmts, m.flavor.PrepareReplica()...)
 	stmts = append(stmts, m.flavor.ChangeSource(src), m.flavor.StartReplica())
 	return m.exec(ctx, stmts...)
 }

@@ -65,6 +65,7 @@ func (s *Supervisor) Step(ctx context.Context, switchoverTo string) (Plan, []Mem
 		Addrs:        map[string]string{},
 		Grace:        s.Topology.Grace,
 		SwitchoverTo: switchoverTo,
+		SemiSync:     s.Topology.SemiSyncAcks > 0,
 		Contains:     s.Topology.Contains,
 	}
 	for _, m := range s.Topology.Members {
@@ -136,6 +137,10 @@ func (s *Supervisor) converge(ctx context.Context, plan Plan) error {
 	if plan.OpenPrimary {
 		if err := s.open(ctx, primary); err != nil {
 			return err
+		}
+	} else if plan.ConfigureSemiSync {
+		if err := primary.SemiSync(ctx, s.Topology.SemiSyncAcks, s.Topology.SemiSyncTimeout); err != nil {
+			return fmt.Errorf("configuring semi-sync on %s: %w", primary.Name, err)
 		}
 	}
 	for _, name := range plan.Repoint {
