@@ -132,9 +132,9 @@ func waitForStatus(t *testing.T, e *testenv.Env, c v1alpha1.Cluster, what string
 
 // waitForReadyMembers stands in for the kubelet until n members are ready and the
 // cluster reports Ready for its current generation.
-func waitForReadyMembers(t *testing.T, e *testenv.Env, c v1alpha1.Cluster, n int32) {
+func waitForReadyMembers(t *testing.T, e *testenv.Env, engine string, c v1alpha1.Cluster, n int32) {
 	t.Helper()
-	sel := workload.SelectorLabels(engineOf(c), c.GetName())
+	sel := workload.SelectorLabels(engine, c.GetName())
 	waitForStatus(t, e, c, fmt.Sprintf("%d members ready", n), func(s *v1alpha1.ClusterStatus) error {
 		if _, err := e.MarkMembersReady(context.Background(), c.GetNamespace(), sel); err != nil {
 			return err
@@ -144,17 +144,6 @@ func waitForReadyMembers(t *testing.T, e *testenv.Env, c v1alpha1.Cluster, n int
 		}
 		return nil
 	})
-}
-
-func engineOf(c v1alpha1.Cluster) string {
-	switch c.(type) {
-	case *v1alpha1.MySQLCluster:
-		return "mysql"
-	case *v1alpha1.RedisCluster:
-		return "redis"
-	default:
-		return "nats"
-	}
 }
 
 func checkRoles(t *testing.T, e *testenv.Env, c v1alpha1.Cluster, bp workload.Blueprint) {

@@ -71,7 +71,7 @@ func RunLifecycle(t *testing.T, e *testenv.Env, tc Case) {
 	})
 
 	// Members become ready one by one (OrderedReady); status follows.
-	waitForReadyMembers(t, e, c, 3)
+	waitForReadyMembers(t, e, tc.Engine.Name(), c, 3)
 	checkRoles(t, e, c, bp)
 	checkEvent(t, e, c, "ClusterReady")
 
@@ -122,7 +122,7 @@ func RunLifecycle(t *testing.T, e *testenv.Env, tc Case) {
 	checkEvent(t, e, c, "Scaling")
 	// The StatefulSet controller rolls the existing members to the new revision; there
 	// is no kubelet, so stand in for it by recreating pods as they are deleted.
-	waitForReadyMembers(t, e, c, 5)
+	waitForReadyMembers(t, e, tc.Engine.Name(), c, 5)
 	if err := e.Client.Get(ctx, client.ObjectKeyFromObject(sts), sts); err != nil || *sts.Spec.Replicas != 5 {
 		t.Errorf("StatefulSet replicas %d (%v), want 5", *sts.Spec.Replicas, err)
 	}
@@ -171,7 +171,7 @@ func RunDeleteVolumes(t *testing.T, e *testenv.Env, tc Case) {
 	if err := e.Client.Create(ctx, c); err != nil {
 		t.Fatalf("creating the cluster: %v", err)
 	}
-	waitForReadyMembers(t, e, c, 1)
+	waitForReadyMembers(t, e, tc.Engine.Name(), c, 1)
 	bp, _ := tc.Engine.Blueprint(c)
 	checkGeneratedSecret(t, e, ns, bp, c, true)
 	if err := e.Client.Delete(ctx, c); err != nil {
@@ -226,7 +226,7 @@ func RunUserSecret(t *testing.T, e *testenv.Env, tc Case) {
 	mutate(t, e, c, func(c v1alpha1.Cluster) {
 		c.GetWorkload().Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
 	})
-	waitForReadyMembers(t, e, c, 1)
+	waitForReadyMembers(t, e, tc.Engine.Name(), c, 1)
 	got := &corev1.Secret{}
 	if err := e.Client.Get(ctx, client.ObjectKeyFromObject(user), got); err != nil {
 		t.Fatal(err)

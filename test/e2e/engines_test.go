@@ -92,7 +92,6 @@ func TestMySQL(t *testing.T) {
 			out, err := sql(ctx, "SELECT v FROM e2e.kv WHERE k = 'persist'")
 			return strings.TrimSpace(out), err
 		},
-		victim: primaryOf(name),
 	}.run(t)
 }
 
@@ -116,7 +115,6 @@ func TestRedis(t *testing.T) {
 			out, err := cli(ctx, "get e2e:persist")
 			return strings.TrimSpace(out), err
 		},
-		victim: primaryOf(name),
 	}.run(t)
 }
 
@@ -188,18 +186,6 @@ func TestNATS(t *testing.T) {
 		},
 		victim: func(context.Context) (string, error) { return leader, nil },
 	}.run(t)
-}
-
-// primaryOf returns the member status names as primary.
-func primaryOf(name string) func(ctx context.Context) (string, error) {
-	return func(ctx context.Context) (string, error) {
-		for _, c := range []v1alpha1.Cluster{&v1alpha1.MySQLCluster{}, &v1alpha1.RedisCluster{}} {
-			if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: name}, c); err == nil && c.GetClusterStatus().CurrentPrimary != "" {
-				return c.GetClusterStatus().CurrentPrimary, nil
-			}
-		}
-		return "", fmt.Errorf("%s has no current primary", name)
-	}
 }
 
 // portForward forwards a free loopback port to target's port and returns it.

@@ -25,7 +25,8 @@ type engineCase struct {
 	// write stores value through the client Service; read returns it the same way.
 	write func(ctx context.Context, value string) error
 	read  func(ctx context.Context) (string, error)
-	// victim is the member whose restart must keep the data.
+	// victim is the member whose restart must keep the data; nil means the
+	// cluster's current primary.
 	victim func(ctx context.Context) (string, error)
 }
 
@@ -107,9 +108,15 @@ func (ec engineCase) checkPersistence(ctx context.Context, t *testing.T) {
 	if err := ec.write(ctx, value); err != nil {
 		t.Fatalf("writing through the client Service: %v", err)
 	}
-	victim, err := ec.victim(ctx)
-	if err != nil {
-		t.Fatal(err)
+	victim := ec.cluster(ctx, t).GetClusterStatus().CurrentPrimary
+	if ec.victim != nil {
+		var err error
+		if victim, err = ec.victim(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if victim == "" {
+		t.Fatalf("%s has no member to restart", ec.name)
 	}
 	var old corev1.Pod
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: victim}, &old); err != nil {
