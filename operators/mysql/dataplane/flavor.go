@@ -46,6 +46,11 @@ type Flavor interface {
 	SemiSyncReplica(on bool) []string
 	// SemiSyncSourceEnabled selects whether commits wait for acknowledgements.
 	SemiSyncSourceEnabled() string
+	// MonitorGrants are the privileges of the monitoring account.
+	MonitorGrants() string
+	// RestrictAdmin takes from the users' administrator account what would let it
+	// write to a fenced member.
+	RestrictAdmin(account string) []string
 }
 
 // FlavorFor returns the implementation for the cluster's flavor.
@@ -121,7 +126,20 @@ func (mySQL) SemiSyncReplica(on bool) []string {
 	return []string{"SET GLOBAL rpl_semi_sync_replica_enabled = ON"}
 }
 
+func (mySQL) MonitorGrants() string { return "PROCESS, REPLICATION CLIENT" }
+
+// super_read_only binds every account, SUPER included.
+func (mySQL) RestrictAdmin(string) []string { return nil }
+
 type mariaDB struct{}
+
+func (mariaDB) MonitorGrants() string { return "PROCESS, SLAVE MONITOR, BINLOG MONITOR" }
+
+// In MariaDB 10.11 SUPER implies READ_ONLY ADMIN, which writes through read_only: an
+// administrator holding either would write to a fenced member.
+func (mariaDB) RestrictAdmin(account string) []string {
+	return []string{"REVOKE SUPER, READ_ONLY ADMIN ON *.* FROM " + account}
+}
 
 func (mariaDB) ReplicaStatusColumns() ReplicaColumns {
 	return ReplicaColumns{"Master_Host", "Master_Port", "Slave_IO_Running", "Slave_SQL_Running", "Seconds_Behind_Master", "Last_IO_Error", "Last_SQL_Error", "Gtid_IO_Pos"}

@@ -19,18 +19,20 @@ type Credentials struct {
 
 // Member is a connection to one server.
 type Member struct {
-	Name   string
-	Addr   string
-	flavor Flavor
-	db     *sql.DB
+	Name     string
+	Addr     string
+	flavor   Flavor
+	accounts Accounts
+	config   *mysql.Config
+	db       *sql.DB
 }
 
 // Connect opens a small connection pool to the member at addr (host:port). A short
 // dial timeout keeps an unreachable member from stalling a health check; reads may
 // take longer (waiting for a GTID), so callers bound them with contexts.
-func Connect(name, addr string, flavor Flavor, cred Credentials) (*Member, error) {
+func Connect(name, addr string, flavor Flavor, accounts Accounts) (*Member, error) {
 	c := mysql.NewConfig()
-	c.User, c.Passwd, c.Net, c.Addr = cred.User, cred.Password, "tcp", addr
+	c.User, c.Passwd, c.Net, c.Addr = accounts.Operator.User, accounts.Operator.Password, "tcp", addr
 	c.Timeout, c.ReadTimeout, c.WriteTimeout = time.Second, time.Minute, time.Minute
 	c.InterpolateParams = true
 	connector, err := mysql.NewConnector(c)
@@ -40,7 +42,7 @@ func Connect(name, addr string, flavor Flavor, cred Credentials) (*Member, error
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(2)
 	db.SetConnMaxIdleTime(30 * time.Second)
-	return &Member{Name: name, Addr: addr, flavor: flavor, db: db}, nil
+	return &Member{Name: name, Addr: addr, flavor: flavor, accounts: accounts, config: c, db: db}, nil
 }
 
 // Close releases the member's connections.
@@ -74,10 +76,18 @@ type MemberState struct {
 	Received string
 }
 
-// State reads the member's role and replication position.
+// State reads the member's role and replication position. A member that refuses the
+// operator's login gets the operator's accounts first (a freshly initialised member).
 func (m *Member) State(ctx context.Context) MemberState {
 	s := MemberState{Name: m.Name}
-	if err := m.readState(ctx, &s); err != nil {
+	err := m.readState(ctx, &s)
+	if isAccessDenied(err) {
+		if err = m.createAccounts(ctx); err == nil {
+			s = MemberState{Name: m.Name}
+			err = m.readState(ctx, &s)
+		}
+	}
+	if err != nil {
 		s.Error = err.Error()
 		return s
 	}
@@ -147,6 +157,11 @@ func (m *Member) replicaStatus(ctx context.Context) (map[string]string, error) {
 // so errors name the statement's position, never its text.
 func (m *Member) exec(ctx context.Context, stmts ...string) error {
 	conn, err := m.db.Conn(ctx)
+	if isAccessDenied(err) {
+		if err = m.createAccounts(ctx); err == nil {
+			conn, err = m.db.Conn(ctx)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("connecting to %s: %w", m.Name, err)
 	}
@@ -181,9 +196,38 @@ func (m *Member) Promote(ctx context.Context) error {
 	return m.exec(ctx, stmts...)
 }
 
-// Fence stops the member from accepting application writes.
+// Fence stops the member from accepting application writes, then ends every
+// application session, so that no session opened before the fence writes after it.
 func (m *Member) Fence(ctx context.Context) error {
-	return m.exec(ctx, m.flavor.SetReadOnly(true)...)
+	if err := m.exec(ctx, m.flavor.SetReadOnly(true)...); err != nil {
+		return err
+	}
+	rows, err := m.db.QueryContext(ctx, sessionsToEnd(m.accounts))
+	if err != nil {
+		return fmt.Errorf("%s: listing sessions to end: %w", m.Name, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		// A session may end by itself meanwhile (1094: unknown thread).
+		if _, err := m.db.ExecContext(ctx, fmt.Sprintf("KILL CONNECTION %d", id)); err != nil && !isUnknownThread(err) {
+			return fmt.Errorf("%s: ending session %d: %w", m.Name, id, err)
+		}
+	}
+	return nil
+}
+
+func isUnknownThread(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1094
 }
 
 // ErrGTIDWaitTimeout means the member did not apply a GTID set in time.

@@ -20,7 +20,7 @@ func threeMembers(t *testing.T) ([]*dbtest.MariaDB, []*Member) {
 	servers := dbtest.StartMariaDBs(t, "db", 3, mycnf.Render(v1alpha1.FlavorMariaDB, nil))
 	members := make([]*Member, len(servers))
 	for i, s := range servers {
-		m, err := Connect(s.Name, s.Addr(), FlavorFor(v1alpha1.FlavorMariaDB), Credentials{User: "root", Password: dbtest.RootPassword})
+		m, err := Connect(s.Name, s.Addr(), FlavorFor(v1alpha1.FlavorMariaDB), testAccounts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -30,8 +30,12 @@ func threeMembers(t *testing.T) ([]*dbtest.MariaDB, []*Member) {
 	return servers, members
 }
 
+// testAccounts are the operator's accounts on test servers; root's password is the one
+// the servers were initialised with, the others are created on first contact.
+var testAccounts = NewAccounts(dbtest.RootPassword, "operator-pw", "replication-pw", "monitor-pw")
+
 func sourceOf(s *dbtest.MariaDB) Source {
-	return Source{Host: "127.0.0.1", Port: s.Port, User: "root", Password: dbtest.RootPassword}
+	return Source{Host: "127.0.0.1", Port: s.Port, User: testAccounts.Replication.User, Password: testAccounts.Replication.Password}
 }
 
 func mustExec(t *testing.T, db *sql.DB, stmts ...string) {
@@ -103,6 +107,11 @@ func TestDataPlaneReplicationAndPromotion(t *testing.T) {
 	defer app.Close()
 	if _, err := app.Exec("INSERT INTO orders VALUES (1000, 'stray')"); err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Errorf("a write to a replica was not refused as read-only: %v", err)
+	}
+	// Nor can the users' administrator account: MariaDB's SUPER would write through
+	// read_only, so the operator takes it away.
+	if _, err := servers[1].DB(t).Exec("INSERT INTO app.orders VALUES (1001, 'stray')"); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("a write by root to a replica was not refused as read-only: %v", err)
 	}
 
 	// Promote member 1: fence the old primary, let 1 catch up, open it, repoint the rest.

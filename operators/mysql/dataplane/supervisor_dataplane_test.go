@@ -33,7 +33,7 @@ func startCluster(t *testing.T, interval time.Duration) *cluster {
 	c := &cluster{servers: servers, commits: make(chan string, 16), done: make(chan struct{})}
 	c.sup = NewSupervisor(Topology{
 		Members:         members,
-		Replication:     Credentials{User: "root", Password: dbtest.RootPassword},
+		Replication:     testAccounts.Replication,
 		Grace:           2 * time.Second,
 		SemiSyncAcks:    1,
 		SemiSyncTimeout: 10 * time.Second,

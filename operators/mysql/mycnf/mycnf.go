@@ -15,9 +15,11 @@ const DataPath = "/var/lib/mysql"
 
 // managedOptions are the [mysqld] options every member runs with. Replication and
 // failover rely on them (GTIDs, row binlogs, durable commits), which is why users
-// cannot override the ones CRD validation lists as reserved. read_only is not among
-// them: the images' entrypoints create users at first start, so the data-plane
-// manager sets it at run time instead.
+// cannot override the ones CRD validation lists as reserved. Every member starts
+// read-only, also after a crash or restart: only the data-plane manager opens the
+// primary for writes, once it knows the member is the primary (and has its semi-sync
+// settings, which do not survive a restart). The images' entrypoints still initialise
+// a data directory under read_only, as their root account is not bound by it.
 func managedOptions(flavor v1alpha1.MySQLFlavor) map[string]string {
 	opts := map[string]string{
 		"datadir":                        DataPath,
@@ -29,6 +31,7 @@ func managedOptions(flavor v1alpha1.MySQLFlavor) map[string]string {
 		"sync_binlog":                    "1",
 		"innodb_flush_log_at_trx_commit": "1",
 		"character_set_server":           "utf8mb4",
+		"read_only":                      "ON",
 	}
 	switch flavor {
 	case v1alpha1.FlavorMariaDB:
