@@ -25,11 +25,123 @@ type MySQLClusterSpec struct {
 	// +kubebuilder:default=mysql
 	// +optional
 	Flavor MySQLFlavor `json:"flavor,omitempty"`
+
+	// Replication tunes semi-synchronous replication, health checks and failover.
+	// +kubebuilder:default={}
+	// +optional
+	Replication MySQLReplicationSpec `json:"replication,omitempty"`
+}
+
+// AnnotationSwitchoverTo on a MySQLCluster or RedisCluster names the member to make
+// primary. The operator carries the switchover out and removes the annotation.
+const AnnotationSwitchoverTo = "stowage.dev/switchover-to"
+
+// MySQLReplicationSpec tunes replication and failover.
+//
+// +kubebuilder:validation:XValidation:rule="duration(self.healthCheckInterval) >= duration('100ms') && duration(self.healthCheckInterval) <= duration('1m')",message="spec.replication.healthCheckInterval must be between 100ms and 1m",fieldPath=".healthCheckInterval"
+// +kubebuilder:validation:XValidation:rule="duration(self.failoverGrace) >= duration('1s')",message="spec.replication.failoverGrace must be at least 1s",fieldPath=".failoverGrace"
+// +kubebuilder:validation:XValidation:rule="duration(self.semiSyncTimeout) >= duration('1s')",message="spec.replication.semiSyncTimeout must be at least 1s",fieldPath=".semiSyncTimeout"
+type MySQLReplicationSpec struct {
+	// SemiSync makes every commit on the primary wait until replicas acknowledge it
+	// (MySQL: ceil((replicas-1)/2) of them; MariaDB: one), so that a failover never
+	// loses an acknowledged write. Unset means on whenever the cluster has a replica.
+	// +optional
+	SemiSync *bool `json:"semiSync,omitempty"`
+
+	// SemiSyncTimeout is how long a commit waits for acknowledgements before the
+	// primary continues asynchronously; from then until replicas catch up, a failover
+	// can lose acknowledged writes. The long default favours durability: with too few
+	// replicas a commit waits rather than risk loss.
+	// +kubebuilder:default="24h"
+	// +optional
+	SemiSyncTimeout metav1.Duration `json:"semiSyncTimeout,omitempty"`
+
+	// HealthCheckInterval is how often the operator checks every member.
+	// +kubebuilder:default="1s"
+	// +optional
+	HealthCheckInterval metav1.Duration `json:"healthCheckInterval,omitempty"`
+
+	// FailoverGrace is how long the primary may be unreachable (and lost by a majority
+	// of replicas) before a replica is promoted.
+	// +kubebuilder:default="5s"
+	// +optional
+	FailoverGrace metav1.Duration `json:"failoverGrace,omitempty"`
+
+	// AutomaticFailover promotes a replica when the primary is lost. Off, the operator
+	// reports the lost primary and waits for a switchover.
+	// +kubebuilder:default=true
+	// +optional
+	AutomaticFailover *bool `json:"automaticFailover,omitempty"`
+
+	// RebuildErrantReplicas re-seeds a replica holding transactions the primary lacks
+	// (errant transactions) from the primary. Off, such a replica is stopped and
+	// reported, never silently rejoined.
+	// +kubebuilder:default=true
+	// +optional
+	RebuildErrantReplicas *bool `json:"rebuildErrantReplicas,omitempty"`
 }
 
 // MySQLClusterStatus is the observed state of a MySQLCluster.
 type MySQLClusterStatus struct {
 	ClusterStatus `json:",inline"`
+
+	// Replication is what the operator's data-plane manager last saw.
+	// +optional
+	Replication *MySQLReplicationStatus `json:"replication,omitempty"`
+}
+
+// MySQLReplicationStatus is the data-plane manager's view of the cluster.
+type MySQLReplicationStatus struct {
+	// State is the situation the manager recognises: Bootstrap, Healthy, Degraded,
+	// PrimaryLost, Failover, Switchover or Unsafe (docs/mysql.md).
+	State string `json:"state,omitempty"`
+	// Reason explains the state.
+	Reason string `json:"reason,omitempty"`
+	// ObservedAt is when the members were last checked for this status.
+	ObservedAt metav1.Time `json:"observedAt,omitempty"`
+	// Members, in ordinal order.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Members []MySQLMemberStatus `json:"members,omitempty"`
+	// LastFailover records the last change of primary the operator made.
+	// +optional
+	LastFailover *PrimaryChange `json:"lastFailover,omitempty"`
+}
+
+// MySQLMemberStatus is one member as the manager saw it.
+type MySQLMemberStatus struct {
+	Name string `json:"name"`
+	// Role is Primary, Replica, Rebuilding or Unknown (unreachable).
+	Role string `json:"role"`
+	// Reachable is false when the operator could not read the member.
+	Reachable bool `json:"reachable"`
+	// ReadOnly members refuse application writes.
+	ReadOnly bool `json:"readOnly,omitempty"`
+	// GTID is the set of transactions the member has applied.
+	GTID string `json:"gtid,omitempty"`
+	// Replicating is true when both replication threads run against the primary.
+	Replicating bool `json:"replicating,omitempty"`
+	// LagSeconds is how far the replica's applier is behind its source.
+	// +optional
+	LagSeconds *int64 `json:"lagSeconds,omitempty"`
+	// Errant lists transactions the member holds and the primary lacks.
+	// +optional
+	Errant string `json:"errant,omitempty"`
+	// Error is the last error reading or replicating on the member.
+	// +optional
+	Error string `json:"error,omitempty"`
+}
+
+// PrimaryChange records a failover or switchover.
+type PrimaryChange struct {
+	// Kind is Failover or Switchover.
+	Kind string      `json:"kind"`
+	From string      `json:"from"`
+	To   string      `json:"to"`
+	At   metav1.Time `json:"at"`
+	// Reason is why the operator changed the primary.
+	Reason string `json:"reason,omitempty"`
 }
 
 // MySQLCluster is a MySQL or MariaDB primary with replicas.

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -35,6 +36,12 @@ type MariaDB struct {
 	done     chan error
 	logPath  string
 }
+
+// nextServerID gives every server of the process its own id, as replication requires
+// of servers that replicate from each other.
+var nextServerID atomic.Int32
+
+func init() { nextServerID.Store(999) }
 
 var (
 	templateOnce sync.Once
@@ -70,7 +77,7 @@ func StartMariaDBs(t *testing.T, name string, n int, config string) []*MariaDB {
 	base := t.TempDir()
 	servers := make([]*MariaDB, n)
 	for i := range servers {
-		m := &MariaDB{Name: fmt.Sprintf("%s-%d", name, i), ServerID: 1000 + i, Port: freePort(t), config: config}
+		m := &MariaDB{Name: fmt.Sprintf("%s-%d", name, i), ServerID: int(nextServerID.Add(1)), Port: freePort(t), config: config}
 		m.DataDir = filepath.Join(base, m.Name)
 		if out, err := exec.Command("cp", "-a", templateDir, m.DataDir).CombinedOutput(); err != nil {
 			t.Fatalf("copying the data directory template: %v: %s", err, out)

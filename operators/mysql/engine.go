@@ -29,6 +29,7 @@ const (
 	KeyRootPassword        = "root-password"
 	KeyOperatorPassword    = "operator-password"
 	KeyReplicationPassword = "replication-password"
+	KeyMonitorPassword     = "monitor-password"
 )
 
 // Options are the manager's settings for MySQLClusters.
@@ -43,10 +44,13 @@ func DefaultOptions() Options {
 	return Options{MySQLImage: "mysql:8.4", MariaDBImage: "mariadb:10.11"}
 }
 
-// Engine describes MySQLClusters to the shared reconciler.
+// Engine describes MySQLClusters to the shared reconciler. With Supervisors it also
+// runs each cluster's data-plane manager (replication, failover, switchover); without,
+// it only builds objects (the envtest tier, where no server runs).
 type Engine struct {
 	cluster.Identity
-	Options Options
+	Options     Options
+	Supervisors *Supervisors
 }
 
 // NewEngine describes MySQLClusters with the given options.
@@ -79,7 +83,7 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 	bp.ConfigPath = configPath
 	bp.UserID = userID
 	bp.Config = map[string]string{configFile: mycnf.Render(flavor, c.Spec.Parameters)}
-	bp.CredentialKeys = []string{KeyRootPassword, KeyOperatorPassword, KeyReplicationPassword}
+	bp.CredentialKeys = []string{KeyRootPassword, KeyOperatorPassword, KeyReplicationPassword, KeyMonitorPassword}
 	bp.ClientPorts = []corev1.ServicePort{{Name: "mysql", Port: port, TargetPort: intstr.FromString("mysql"), Protocol: corev1.ProtocolTCP}}
 	bp.Container = container(bp, flavor)
 	return bp, nil

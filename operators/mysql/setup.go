@@ -9,7 +9,10 @@ import (
 // +kubebuilder:rbac:groups=stowage.dev,resources=mysqlclusters,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=stowage.dev,resources=mysqlclusters/status,verbs=get;update;patch
 
-// Setup registers the MySQLCluster controller with the manager.
+// Setup registers the MySQLCluster controller, with a data-plane manager per cluster
+// that reaches members by their stable DNS names.
 func Setup(mgr ctrl.Manager, opts Options) error {
-	return cluster.Register(mgr, NewEngine(opts))
+	e := NewEngine(opts)
+	e.Supervisors = NewSupervisors(mgr, PodDNSAddress)
+	return cluster.Register(mgr, e)
 }

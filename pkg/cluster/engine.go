@@ -1,7 +1,10 @@
 package cluster
 
 import (
+	"context"
+
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/stowage/stowage/api/v1alpha1"
 	"github.com/stowage/stowage/pkg/workload"
@@ -37,3 +40,21 @@ func (i Identity) GroupVersionKind() schema.GroupVersionKind {
 }
 
 func (i Identity) NewCluster() v1alpha1.Cluster { return i.New() }
+
+// DataPlane is implemented by engines whose members need a manager that talks to them
+// (replication, failover). The reconciler keeps one running per cluster and asks it
+// before moving role labels or the number of members.
+type DataPlane interface {
+	// Supervise starts the cluster's manager, or restarts it when what it manages
+	// changed (members, credentials, settings). It returns quickly: the manager runs
+	// on its own.
+	Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.Blueprint, members int32) error
+	// Forget stops the manager of a cluster that is gone.
+	Forget(key client.ObjectKey)
+	// Primary is the member the manager treats as primary; ok is false when no manager
+	// runs for the cluster.
+	Primary(key client.ObjectKey) (primary string, ok bool)
+	// InSync reports whether every existing member follows the primary and is caught
+	// up, which is when the next member may be added.
+	InSync(key client.ObjectKey) bool
+}

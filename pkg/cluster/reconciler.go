@@ -60,6 +60,7 @@ func (r *Reconciler) steps() []step {
 		{"volumes", r.reconcileVolumes},
 		{"disruption budget", r.reconcileDisruptionBudget},
 		{"roles", r.reconcileRoles},
+		{"data plane", r.reconcileDataPlane},
 	}
 }
 
@@ -68,10 +69,14 @@ func (r *Reconciler) steps() []step {
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	c := r.Engine.NewCluster()
 	if err := r.Get(ctx, req.NamespacedName, c); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forgetDataPlane(req.NamespacedName)
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	if !c.GetDeletionTimestamp().IsZero() {
 		// Owner references let the garbage collector remove what the cluster owns.
+		r.forgetDataPlane(req.NamespacedName)
 		return reconcile.Result{}, nil
 	}
 	original := c.DeepCopyObject().(v1alpha1.Cluster)

@@ -13,7 +13,7 @@ import (
 // reconcileRoles labels every member with its role, so the primary Service selects
 // exactly the member status names as primary. A new cluster starts with ordinal 0 as
 // primary; afterwards only the engine's data-plane manager moves the primary, by
-// writing status.currentPrimary.
+// writing status.currentPrimary — and while it runs, its word is the freshest.
 func (r *Reconciler) reconcileRoles(ctx context.Context, s *state) error {
 	pods, err := r.listPods(ctx, s.blueprint)
 	if err != nil {
@@ -28,10 +28,21 @@ func (r *Reconciler) reconcileRoles(ctx context.Context, s *state) error {
 		status.CurrentPrimary = s.blueprint.Names().Pod(0)
 		r.Recorder.Eventf(s.cluster, corev1.EventTypeNormal, "PrimaryAssigned", "Bootstrapping with %s as primary", status.CurrentPrimary)
 	}
+	primary := status.CurrentPrimary
+	if dp, ok := r.Engine.(DataPlane); ok {
+		if p, running := dp.Primary(client.ObjectKeyFromObject(s.cluster)); running && p != "" {
+			primary = p
+		}
+	}
+	return LabelRoles(ctx, r.Client, pods, primary)
+}
+
+// LabelRoles labels primary as the primary and every other member as a replica.
+func LabelRoles(ctx context.Context, c client.Client, pods []corev1.Pod, primary string) error {
 	for i := range pods {
 		pod := &pods[i]
 		role := workload.RoleReplica
-		if pod.Name == status.CurrentPrimary {
+		if pod.Name == primary {
 			role = workload.RolePrimary
 		}
 		if pod.Labels[workload.LabelRole] == role {
@@ -42,7 +53,7 @@ func (r *Reconciler) reconcileRoles(ctx context.Context, s *state) error {
 			pod.Labels = map[string]string{}
 		}
 		pod.Labels[workload.LabelRole] = role
-		if err := r.Patch(ctx, pod, patch); err != nil {
+		if err := c.Patch(ctx, pod, patch); err != nil {
 			return fmt.Errorf("labelling %s as %s: %w", pod.Name, role, err)
 		}
 	}

@@ -24,7 +24,7 @@ func (r *Reconciler) reconcileStatefulSet(ctx context.Context, s *state) error {
 	}
 	if found {
 		keepClaimTemplates(desired, existing)
-		desired.Spec.Replicas = ptr.To(nextReplicas(existing, bp.Workload.Replicas))
+		desired.Spec.Replicas = ptr.To(nextReplicas(existing, bp.Workload.Replicas, r.scaleGate(s)))
 	}
 	if err := apply.Object(ctx, r.Client, desired); err != nil {
 		return err
@@ -53,16 +53,45 @@ func keepClaimTemplates(desired, existing *appsv1.StatefulSet) {
 	desired.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests[corev1.ResourceStorage] = old
 }
 
+// scaleGate is what the data plane adds to the decision to add or remove a member.
+type scaleGate struct {
+	// inSync: every member follows the primary and is caught up.
+	inSync bool
+	// keep is how many members must stay: the primary's ordinal plus one, since
+	// removal goes from the highest ordinal down and the primary is never removed
+	// (the data-plane manager switches it to a remaining member first).
+	keep int32
+}
+
+func (r *Reconciler) scaleGate(s *state) scaleGate {
+	g := scaleGate{inSync: true}
+	dp, ok := r.Engine.(DataPlane)
+	if !ok || !s.blueprint.HasPrimary {
+		return g
+	}
+	key := client.ObjectKeyFromObject(s.cluster)
+	g.inSync = dp.InSync(key)
+	primary, known := dp.Primary(key)
+	if !known {
+		primary = s.cluster.GetClusterStatus().CurrentPrimary
+	}
+	if ordinal, ok := s.blueprint.Names().Ordinal(primary); ok {
+		g.keep = ordinal + 1
+	}
+	return g
+}
+
 // nextReplicas moves the StatefulSet one member towards the target: up only once every
-// current member is ready (a new member never joins a cluster still catching up), down
-// once the previous removal has finished. Highest ordinals go first, as StatefulSets do.
-func nextReplicas(sts *appsv1.StatefulSet, target int32) int32 {
+// current member is ready and in sync (a new member never joins a cluster still
+// catching up), down once the previous removal has finished and never past the
+// primary. Highest ordinals go first, as StatefulSets do.
+func nextReplicas(sts *appsv1.StatefulSet, target int32, gate scaleGate) int32 {
 	current := ptr.Deref(sts.Spec.Replicas, 1)
 	settled := sts.Status.ObservedGeneration >= sts.Generation && sts.Status.Replicas == current
 	switch {
-	case target > current && settled && sts.Status.ReadyReplicas == current:
+	case target > current && settled && sts.Status.ReadyReplicas == current && gate.inSync:
 		return current + 1
-	case target < current && settled:
+	case target < current && settled && current-1 >= gate.keep:
 		return current - 1
 	default:
 		return current

@@ -1,6 +1,10 @@
 package workload
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Label keys the operator sets on everything it creates.
 const (
@@ -39,6 +43,19 @@ func (n Names) PodDisruptionBudget() string {
 
 // Pod is the name of the member with the given ordinal.
 func (n Names) Pod(ordinal int) string { return fmt.Sprintf("%s-%d", n.Cluster, ordinal) }
+
+// Ordinal is the ordinal of the member named pod, if it is one of this cluster's.
+func (n Names) Ordinal(pod string) (int32, bool) {
+	rest, ok := strings.CutPrefix(pod, n.Cluster+"-")
+	if !ok || rest == "" {
+		return 0, false
+	}
+	i, err := strconv.ParseInt(rest, 10, 32)
+	if err != nil || i < 0 || strconv.FormatInt(i, 10) != rest {
+		return 0, false
+	}
+	return int32(i), true
+}
 
 // PodHost is the stable DNS name of a member inside the cluster.
 func (n Names) PodHost(ordinal int, namespace string) string {

@@ -216,3 +216,20 @@ func TestGeneratePassword(t *testing.T) {
 		seen[p] = true
 	}
 }
+
+func TestOrdinal(t *testing.T) {
+	n := Names{Cluster: "db"}
+	cases := []struct {
+		pod  string
+		want int32
+		ok   bool
+	}{
+		{"db-0", 0, true}, {"db-12", 12, true}, {"db-", 0, false}, {"db-x", 0, false},
+		{"db-01", 0, false}, {"db-1-2", 0, false}, {"other-1", 0, false}, {"", 0, false}, {"db--1", 0, false},
+	}
+	for _, tc := range cases {
+		if got, ok := n.Ordinal(tc.pod); got != tc.want || ok != tc.ok {
+			t.Errorf("Ordinal(%q) = %d, %v; want %d, %v", tc.pod, got, ok, tc.want, tc.ok)
+		}
+	}
+}

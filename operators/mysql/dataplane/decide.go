@@ -49,6 +49,13 @@ type Observation struct {
 	SemiSync bool
 	// Contains reports whether GTID set a holds every transaction of b.
 	Contains func(a, b string) (bool, error)
+	// Errant returns the transactions member holds that primary lacks ("" for none).
+	Errant func(primary, member string) (string, error)
+	// ManualFailover keeps the supervisor from promoting on its own: a lost primary is
+	// reported and waits for a human's switchover.
+	ManualFailover bool
+	// RebuildErrant re-seeds diverged replicas; without it they are isolated.
+	RebuildErrant bool
 }
 
 // Plan is what the supervisor does about an observation.
@@ -67,6 +74,12 @@ type Plan struct {
 	Fence []string
 	// Repoint lists replicas to (re)configure to replicate from the primary.
 	Repoint []string
+	// Diverged lists members holding transactions the primary lacks, or whose source
+	// cannot serve what they ask for (its binlog misses their position). They never
+	// rejoin as they are: each is rebuilt (Rebuild) or stopped and reported (Isolate).
+	Diverged map[string]string
+	Rebuild  []string
+	Isolate  []string
 }
 
 // Decide maps an observation to a plan. It is pure: the same observation always
@@ -99,6 +112,12 @@ func Decide(o Observation) Plan {
 	replicating, connecting, down := 0, 0, 0
 	for _, m := range o.Members {
 		following := m.Replica && o.followsPrimary(m) && m.SQLRunning
+		if m.Name != o.Primary && m.Reachable {
+			if why := o.divergence(primary, m); why != "" {
+				plan.addDiverged(m.Name, why, o.RebuildErrant)
+				continue
+			}
+		}
 		switch {
 		case m.Name == o.Primary:
 		case !m.Reachable:
@@ -112,12 +131,12 @@ func Decide(o Observation) Plan {
 		}
 	}
 	switch {
-	case replicating == 0 && connecting == 0 && down == 0 && len(o.Members) > 1:
+	case replicating == 0 && connecting == 0 && down == 0 && len(plan.Diverged) == 0 && len(o.Members) > 1:
 		plan.State, plan.Reason = StateBootstrap, fmt.Sprintf("%s is primary; replicas are being attached", o.Primary)
-	case down > 0 || connecting > 0 || len(plan.Repoint) > 0:
+	case down > 0 || connecting > 0 || len(plan.Repoint) > 0 || len(plan.Diverged) > 0:
 		plan.State = StateDegraded
-		plan.Reason = fmt.Sprintf("%d of %d replicas replicate from %s (%d connecting, %d unreachable, %d to repoint)",
-			replicating, len(o.Members)-1, o.Primary, connecting, down, len(plan.Repoint))
+		plan.Reason = fmt.Sprintf("%d of %d replicas replicate from %s (%d connecting, %d unreachable, %d to repoint, %d diverged)",
+			replicating, len(o.Members)-1, o.Primary, connecting, down, len(plan.Repoint), len(plan.Diverged))
 	default:
 		plan.State, plan.Reason = StateHealthy, fmt.Sprintf("%s is primary with %d replicas", o.Primary, replicating)
 	}
@@ -142,6 +161,11 @@ func (o Observation) decideWithoutPrimary(plan Plan) Plan {
 	// Only a majority of all replicas counts as agreement: unreachable replicas saw
 	// nothing, and a partition between the operator and the primary alone must not
 	// cost the cluster its primary.
+	if o.ManualFailover {
+		plan.State = StatePrimaryLost
+		plan.Reason = fmt.Sprintf("%s does not answer and automatic failover is off; name a new primary with a switchover", o.Primary)
+		return plan
+	}
 	if o.PrimaryDownFor < o.Grace || lost*2 <= replicas {
 		plan.State = StatePrimaryLost
 		plan.Reason = fmt.Sprintf("%s has not answered for %s (grace %s); %d of %d replicas lost it",
@@ -177,6 +201,46 @@ func (o Observation) decideWithoutPrimary(plan Plan) Plan {
 	return plan
 }
 
+// errIOSourceLacksPosition is the replica IO error for a source whose binlog does not
+// hold the position the replica asks for: the replica diverged (MariaDB's strict GTID
+// mode refuses it) or the source purged what it needs.
+const errIOSourceLacksPosition = 1236
+
+// divergence says why m cannot simply follow the primary, or "" when it can.
+func (o Observation) divergence(primary, m MemberState) string {
+	if m.Replica && !m.IORunning && m.LastIOErrno == errIOSourceLacksPosition && o.followsPrimary(m) {
+		return fmt.Sprintf("the primary cannot serve its position: %s", m.LastIOError)
+	}
+	if o.Errant == nil {
+		return ""
+	}
+	if primary.Purged != "" && o.Contains != nil {
+		if has, err := o.Contains(m.GTID, primary.Purged); err == nil && !has {
+			return fmt.Sprintf("the primary no longer has the binlogs it needs (purged up to %s)", primary.Purged)
+		}
+	}
+	errant, err := o.Errant(primary.GTID, m.GTID)
+	if err != nil {
+		return fmt.Sprintf("its GTID position cannot be compared: %v", err)
+	}
+	if errant != "" {
+		return fmt.Sprintf("it holds transactions the primary lacks: %s", errant)
+	}
+	return ""
+}
+
+func (p *Plan) addDiverged(name, why string, rebuild bool) {
+	if p.Diverged == nil {
+		p.Diverged = map[string]string{}
+	}
+	p.Diverged[name] = why
+	if rebuild {
+		p.Rebuild = append(p.Rebuild, name)
+	} else {
+		p.Isolate = append(p.Isolate, name)
+	}
+}
+
 func (o Observation) member(name string) (MemberState, bool) {
 	for _, m := range o.Members {
 		if m.Name == name {
@@ -189,6 +253,26 @@ func (o Observation) member(name string) (MemberState, bool) {
 // followsPrimary reports whether the replica's configured source is the primary.
 func (o Observation) followsPrimary(m MemberState) bool {
 	return fmt.Sprintf("%s:%d", m.SourceHost, m.SourcePort) == o.Addrs[o.Primary]
+}
+
+// MariaDBErrant lists, per replication domain, the member's last GTID where it is
+// ahead of the primary or where the primary has no such domain.
+func MariaDBErrant(primary, member string) (string, error) {
+	pp, err := ParsePosition(primary)
+	if err != nil {
+		return "", err
+	}
+	pm, err := ParsePosition(member)
+	if err != nil {
+		return "", err
+	}
+	ahead := Position{}
+	for d, g := range pm {
+		if have, ok := pp[d]; !ok || g.Seq > have.Seq {
+			ahead[d] = g
+		}
+	}
+	return ahead.String(), nil
 }
 
 // MariaDBContains compares MariaDB GTID positions for Observation.Contains.

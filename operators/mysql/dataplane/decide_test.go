@@ -82,15 +82,55 @@ func TestDecide(t *testing.T) {
 		{"switchover to an unreachable member waits (and the cluster is degraded)",
 			Observation{Primary: "db-0", SwitchoverTo: "db-2", Members: []MemberState{primary(""), replica("db-1", "db-0", ""), down("db-2")}},
 			Plan{State: StateDegraded}},
+		{"a replica ahead of the primary is errant: rebuilt, never repointed",
+			Observation{Primary: "db-0", RebuildErrant: true, Members: []MemberState{primary("0-1000-9"), replica("db-1", "db-0", "0-1000-9"), lostLink(replica("db-2", "db-0", "0-1000-9,1-1002-1"))}},
+			Plan{State: StateDegraded, Diverged: map[string]string{"db-2": "x"}, Rebuild: []string{"db-2"}}},
+		{"an errant replica is isolated when rebuilds are off",
+			Observation{Primary: "db-0", Members: []MemberState{primary("0-1000-9"), replica("db-1", "db-0", "0-1000-9"), replica("db-2", "db-0", "0-1000-10")}},
+			Plan{State: StateDegraded, Diverged: map[string]string{"db-2": "x"}, Isolate: []string{"db-2"}}},
+		{"a replica the primary's binlog cannot serve (1236) has diverged",
+			Observation{Primary: "db-0", RebuildErrant: true, Members: []MemberState{primary("0-1001-20"), replica("db-1", "db-0", "0-1001-20"),
+				func() MemberState {
+					m := lostLink(replica("db-2", "db-0", "0-1000-12"))
+					m.LastIOErrno = 1236
+					return m
+				}()}},
+			Plan{State: StateDegraded, Diverged: map[string]string{"db-2": "x"}, Rebuild: []string{"db-2"}}},
+		{"a fresh member of a primary that purged early binlogs must be seeded",
+			Observation{Primary: "db-0", RebuildErrant: true, Members: []MemberState{func() MemberState { p := primary("0-1000-20"); p.Purged = "0-1000-14"; return p }(),
+				replica("db-1", "db-0", "0-1000-20"), fresh("db-2")}},
+			Plan{State: StateDegraded, Fence: []string{"db-2"}, Diverged: map[string]string{"db-2": "x"}, Rebuild: []string{"db-2"}}},
+		{"automatic failover off: a lost primary waits for a human",
+			Observation{Primary: "db-0", PrimaryDownFor: time.Minute, Grace: 5 * time.Second, ManualFailover: true,
+				Members: []MemberState{down("db-0"), lostLink(replica("db-1", "db-0", "0-1000-9")), lostLink(replica("db-2", "db-0", "0-1000-9"))}},
+			Plan{State: StatePrimaryLost}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.obs.Addrs, tc.obs.Contains, tc.obs.SemiSync = addrs, MariaDBContains, true
+			tc.obs.Addrs, tc.obs.Contains, tc.obs.Errant, tc.obs.SemiSync = addrs, MariaDBContains, MariaDBErrant, true
 			got := Decide(tc.obs)
 			got.Reason = ""
+			for name := range got.Diverged {
+				got.Diverged[name] = "x" // the reasons are for humans
+			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestMariaDBErrant(t *testing.T) {
+	cases := []struct{ primary, member, want string }{
+		{"0-1000-9", "0-1000-9", ""},
+		{"0-1000-9", "0-1000-5", ""},
+		{"0-1000-9", "0-1000-10", "0-1000-10"},
+		{"0-1000-9", "0-1000-9,1-1002-3", "1-1002-3"},
+		{"0-1001-20,1-1002-3", "0-1000-12", ""},
+	}
+	for _, tc := range cases {
+		if got, err := MariaDBErrant(tc.primary, tc.member); err != nil || got != tc.want {
+			t.Errorf("MariaDBErrant(%q, %q) = %q, %v; want %q", tc.primary, tc.member, got, err, tc.want)
+		}
 	}
 }

@@ -46,6 +46,22 @@ type Flavor interface {
 	SemiSyncReplica(on bool) []string
 	// SemiSyncSourceEnabled selects whether commits wait for acknowledgements.
 	SemiSyncSourceEnabled() string
+	// BeginSnapshot starts a consistent snapshot on a session; SnapshotGTID then
+	// selects the GTID position the snapshot shows, and EndSnapshotLock releases any
+	// lock BeginSnapshot took to make the two agree.
+	BeginSnapshot() []string
+	SnapshotGTID() string
+	EndSnapshotLock() []string
+	// SeedPosition makes a freshly seeded member hold exactly gtid, so that it asks
+	// its source for what follows.
+	SeedPosition(gtid string) []string
+	// AllowOperatorWrites lets the operator's session write to a fenced member (for
+	// seeding) while applications stay fenced.
+	AllowOperatorWrites() []string
+	// PurgedGTID selects the transactions the member's binlogs no longer hold. With
+	// two statements, the first lists the binlogs and the second takes the oldest's
+	// name as its argument.
+	PurgedGTID() []string
 	// MonitorGrants are the privileges of the monitoring account.
 	MonitorGrants() string
 	// RestrictAdmin takes from the users' administrator account what would let it
@@ -126,12 +142,52 @@ func (mySQL) SemiSyncReplica(on bool) []string {
 	return []string{"SET GLOBAL rpl_semi_sync_replica_enabled = ON"}
 }
 
+// MySQL has no snapshot-consistent binlog position, so a brief global read lock makes
+// gtid_executed match the snapshot.
+func (mySQL) BeginSnapshot() []string {
+	return []string{"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", "FLUSH TABLES WITH READ LOCK", "START TRANSACTION WITH CONSISTENT SNAPSHOT"}
+}
+func (mySQL) SnapshotGTID() string      { return "SELECT @@GLOBAL.gtid_executed" }
+func (mySQL) EndSnapshotLock() []string { return []string{"UNLOCK TABLES"} }
+func (mySQL) SeedPosition(gtid string) []string {
+	return []string{"RESET BINARY LOGS AND GTIDS", "SET GLOBAL gtid_purged = " + quoteString(gtid)}
+}
+
+// super_read_only binds the operator too; read_only alone still binds applications.
+func (mySQL) AllowOperatorWrites() []string {
+	return []string{"SET GLOBAL super_read_only = OFF", "SET GLOBAL read_only = ON"}
+}
+
+func (mySQL) PurgedGTID() []string { return []string{"SELECT @@GLOBAL.gtid_purged"} }
+
 func (mySQL) MonitorGrants() string { return "PROCESS, REPLICATION CLIENT" }
 
 // super_read_only binds every account, SUPER included.
 func (mySQL) RestrictAdmin(string) []string { return nil }
 
 type mariaDB struct{}
+
+// MariaDB records the binlog position of a consistent snapshot, without locking.
+func (mariaDB) BeginSnapshot() []string {
+	return []string{"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", "START TRANSACTION WITH CONSISTENT SNAPSHOT"}
+}
+func (mariaDB) SnapshotGTID() string {
+	return "SELECT BINLOG_GTID_POS(" +
+		"(SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'BINLOG_SNAPSHOT_FILE'), " +
+		"(SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'BINLOG_SNAPSHOT_POSITION'))"
+}
+func (mariaDB) EndSnapshotLock() []string { return nil }
+func (mariaDB) SeedPosition(gtid string) []string {
+	return []string{"RESET MASTER", "SET GLOBAL gtid_slave_pos = " + quoteString(gtid)}
+}
+
+// The operator's account holds READ_ONLY ADMIN, which read_only does not bind.
+func (mariaDB) AllowOperatorWrites() []string { return nil }
+
+// MariaDB has no gtid_purged: the oldest binlog starts at the position that was purged.
+func (mariaDB) PurgedGTID() []string {
+	return []string{"SHOW BINARY LOGS", "SELECT BINLOG_GTID_POS(?, 4)"}
+}
 
 func (mariaDB) MonitorGrants() string { return "PROCESS, SLAVE MONITOR, BINLOG MONITOR" }
 

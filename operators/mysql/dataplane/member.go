@@ -40,7 +40,8 @@ func Connect(name, addr string, flavor Flavor, accounts Accounts) (*Member, erro
 		return nil, fmt.Errorf("configuring a connection to %s: %w", name, err)
 	}
 	db := sql.OpenDB(connector)
-	db.SetMaxOpenConns(2)
+	// Health checks, a seed's snapshot and a switchover may each hold one.
+	db.SetMaxOpenConns(4)
 	db.SetConnMaxIdleTime(30 * time.Second)
 	return &Member{Name: name, Addr: addr, flavor: flavor, accounts: accounts, config: c, db: db}, nil
 }
@@ -71,9 +72,16 @@ type MemberState struct {
 	SQLRunning   bool
 	LagSeconds   *int64
 	LastIOError  string
+	LastIOErrno  int
 	LastSQLError string
 	// Received is what the replica received from its source, applied or not.
 	Received string
+	// Purged is what the member's binlogs no longer hold: a replica of this member
+	// must already have it.
+	Purged string
+	// Rebuilding: the supervisor is re-seeding the member; it takes no part in
+	// decisions until it is done.
+	Rebuilding bool
 }
 
 // State reads the member's role and replication position. A member that refuses the
@@ -105,6 +113,9 @@ func (m *Member) readState(ctx context.Context, s *MemberState) error {
 	if err := m.db.QueryRowContext(ctx, m.flavor.SemiSyncSourceEnabled()).Scan(&s.SemiSync); err != nil {
 		return fmt.Errorf("reading the semi-sync setting: %w", err)
 	}
+	if err := m.readPurged(ctx, s); err != nil {
+		return err
+	}
 	row, err := m.replicaStatus(ctx)
 	if err != nil || row == nil {
 		return err
@@ -120,6 +131,39 @@ func (m *Member) readState(ctx context.Context, s *MemberState) error {
 		s.LagSeconds = &lag
 	}
 	s.LastIOError, s.LastSQLError, s.Received = row[col.LastIOError], row[col.LastSQLError], row[col.Received]
+	s.LastIOErrno, _ = strconv.Atoi(row["Last_IO_Errno"])
+	return nil
+}
+
+func (m *Member) readPurged(ctx context.Context, s *MemberState) error {
+	q := m.flavor.PurgedGTID()
+	var arg []any
+	if len(q) == 2 {
+		rows, err := m.db.QueryContext(ctx, q[0])
+		if err != nil {
+			return fmt.Errorf("listing binlogs: %w", err)
+		}
+		var oldest string
+		if rows.Next() {
+			cols, _ := rows.Columns()
+			vals := make([]any, len(cols))
+			vals[0] = &oldest
+			for i := 1; i < len(vals); i++ {
+				vals[i] = new(sql.RawBytes)
+			}
+			err = rows.Scan(vals...)
+		}
+		rows.Close()
+		if err != nil || oldest == "" {
+			return err
+		}
+		arg = []any{oldest}
+	}
+	var purged sql.NullString
+	if err := m.db.QueryRowContext(ctx, q[len(q)-1], arg...).Scan(&purged); err != nil {
+		return fmt.Errorf("reading the purged GTID position: %w", err)
+	}
+	s.Purged = purged.String
 	return nil
 }
 
@@ -243,4 +287,10 @@ func (m *Member) WaitForGTID(ctx context.Context, gtid string, timeout time.Dura
 		return fmt.Errorf("%s: %w %s", m.Name, ErrGTIDWaitTimeout, gtid)
 	}
 	return nil
+}
+
+// Isolate stops replication on a diverged member and keeps it fenced, so that it
+// neither serves nor spreads what it holds until a human looks at it.
+func (m *Member) Isolate(ctx context.Context) error {
+	return m.exec(ctx, append(m.flavor.SetReadOnly(true), m.flavor.StopReplica())...)
 }

@@ -26,6 +26,19 @@ type Topology struct {
 	CatchUpTimeout time.Duration
 	// Contains compares GTID sets of the cluster's flavor.
 	Contains func(a, b string) (bool, error)
+	// Errant lists what a member holds beyond the primary, in the flavor's GTID terms.
+	Errant func(primary, member string) (string, error)
+	// ManualFailover: never promote on the supervisor's own initiative.
+	ManualFailover bool
+	// RebuildErrant re-seeds diverged replicas from the primary.
+	RebuildErrant bool
+}
+
+// Notice is something the supervisor did that a human would want to know about.
+type Notice struct {
+	Warning bool
+	Reason  string
+	Message string
 }
 
 // Supervisor keeps one cluster's replication in the shape Decide wants: each Step
@@ -37,16 +50,23 @@ type Supervisor struct {
 	// Commit records a new primary durably (status.currentPrimary in a cluster) before
 	// it is opened for writes; a Step that fails to commit changes nothing more.
 	Commit func(ctx context.Context, newPrimary string, plan Plan) error
+	// Notify hears about rebuilds and isolated members (may be nil).
+	Notify func(Notice)
 
 	primary   string
 	published atomic.Value // the primary, for readers outside Step
 	downSince time.Time
 	now       func() time.Time
+
+	mu         sync.Mutex
+	rebuilding map[string]bool
+	isolated   map[string]bool
 }
 
 // NewSupervisor starts from the primary recorded for the cluster.
 func NewSupervisor(t Topology, primary string, commit func(context.Context, string, Plan) error) *Supervisor {
-	s := &Supervisor{Topology: t, Commit: commit, primary: primary, now: time.Now}
+	s := &Supervisor{Topology: t, Commit: commit, primary: primary, now: time.Now,
+		rebuilding: map[string]bool{}, isolated: map[string]bool{}}
 	s.published.Store(primary)
 	return s
 }
@@ -60,13 +80,16 @@ func (s *Supervisor) Primary() string { return s.published.Load().(string) }
 func (s *Supervisor) Step(ctx context.Context, switchoverTo string) (Plan, []MemberState, error) {
 	states := s.gather(ctx)
 	obs := Observation{
-		Primary:      s.primary,
-		Members:      states,
-		Addrs:        map[string]string{},
-		Grace:        s.Topology.Grace,
-		SwitchoverTo: switchoverTo,
-		SemiSync:     s.Topology.SemiSyncAcks > 0,
-		Contains:     s.Topology.Contains,
+		Primary:        s.primary,
+		Members:        states,
+		Addrs:          map[string]string{},
+		Grace:          s.Topology.Grace,
+		SwitchoverTo:   switchoverTo,
+		SemiSync:       s.Topology.SemiSyncAcks > 0,
+		Contains:       s.Topology.Contains,
+		Errant:         s.Topology.Errant,
+		ManualFailover: s.Topology.ManualFailover,
+		RebuildErrant:  s.Topology.RebuildErrant,
 	}
 	for _, m := range s.Topology.Members {
 		obs.Addrs[m.Name] = m.Addr
@@ -90,11 +113,21 @@ func (s *Supervisor) gather(ctx context.Context) []MemberState {
 	states := make([]MemberState, len(s.Topology.Members))
 	var wg sync.WaitGroup
 	for i, m := range s.Topology.Members {
+		if s.isRebuilding(m.Name) {
+			states[i] = MemberState{Name: m.Name, Rebuilding: true, Error: "being rebuilt from the primary"}
+			continue
+		}
 		wg.Add(1)
 		go func() { defer wg.Done(); states[i] = m.State(ctx) }()
 	}
 	wg.Wait()
 	return states
+}
+
+func (s *Supervisor) isRebuilding(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rebuilding[name]
 }
 
 func (s *Supervisor) member(name string) *Member {
@@ -131,8 +164,19 @@ func (s *Supervisor) act(ctx context.Context, plan Plan, obs Observation) error 
 	}
 }
 
-// converge opens the primary when needed and attaches replicas to it.
+// converge opens the primary when needed, attaches replicas to it and deals with
+// diverged ones.
 func (s *Supervisor) converge(ctx context.Context, plan Plan) error {
+	for _, name := range plan.Rebuild {
+		if s.confirmDiverged(ctx, name) {
+			s.startRebuild(ctx, name, plan.Diverged[name])
+		}
+	}
+	for _, name := range plan.Isolate {
+		if s.confirmDiverged(ctx, name) {
+			s.isolate(ctx, name, plan.Diverged[name])
+		}
+	}
 	primary := s.member(s.primary)
 	if plan.OpenPrimary {
 		if err := s.open(ctx, primary); err != nil {
@@ -149,6 +193,73 @@ func (s *Supervisor) converge(ctx context.Context, plan Plan) error {
 		}
 	}
 	return nil
+}
+
+// confirmDiverged reads the member, then the primary, one after the other: a gather
+// reads them at once, so a replica may show a transaction the primary committed after
+// its own read — ahead, but not errant.
+func (s *Supervisor) confirmDiverged(ctx context.Context, name string) bool {
+	m := s.member(name).State(ctx)
+	p := s.member(s.primary).State(ctx)
+	if !m.Reachable || !p.Reachable {
+		return false
+	}
+	o := Observation{Primary: s.primary, Addrs: map[string]string{s.primary: s.member(s.primary).Addr}, Errant: s.Topology.Errant, Contains: s.Topology.Contains}
+	return o.divergence(p, m) != ""
+}
+
+// startRebuild re-seeds a diverged member from the primary in the background: a seed
+// takes as long as the data, and failover detection must not wait for it.
+func (s *Supervisor) startRebuild(ctx context.Context, name, why string) {
+	s.mu.Lock()
+	if s.rebuilding[name] {
+		s.mu.Unlock()
+		return
+	}
+	s.rebuilding[name] = true
+	delete(s.isolated, name)
+	s.mu.Unlock()
+	source := s.member(s.primary)
+	s.notify(Notice{Warning: true, Reason: "RebuildStarted", Message: fmt.Sprintf("Rebuilding %s from %s: %s", name, source.Name, why)})
+	go func() {
+		defer func() {
+			s.mu.Lock()
+			delete(s.rebuilding, name)
+			s.mu.Unlock()
+		}()
+		started := time.Now()
+		m := s.member(name)
+		gtid, err := m.SeedFrom(ctx, source)
+		if err == nil {
+			err = m.ReplicateFrom(ctx, s.sourceFor(source.Name), s.Topology.SemiSyncAcks > 0)
+		}
+		if err != nil {
+			s.notify(Notice{Warning: true, Reason: "RebuildFailed", Message: fmt.Sprintf("Rebuilding %s from %s failed: %v", name, source.Name, err)})
+			return
+		}
+		s.notify(Notice{Reason: "RebuildFinished", Message: fmt.Sprintf("Rebuilt %s from %s at %s in %s; it replicates again",
+			name, source.Name, gtid, time.Since(started).Round(time.Millisecond))})
+	}()
+}
+
+func (s *Supervisor) isolate(ctx context.Context, name, why string) {
+	if err := s.member(name).Isolate(ctx); err != nil {
+		return // retried next pass
+	}
+	s.mu.Lock()
+	first := !s.isolated[name]
+	s.isolated[name] = true
+	s.mu.Unlock()
+	if first {
+		s.notify(Notice{Warning: true, Reason: "ReplicaIsolated", Message: fmt.Sprintf(
+			"%s is stopped and fenced: %s; rebuilding is off (spec.replication.rebuildErrantReplicas)", name, why)})
+	}
+}
+
+func (s *Supervisor) notify(n Notice) {
+	if s.Notify != nil {
+		s.Notify(n)
+	}
 }
 
 func (s *Supervisor) open(ctx context.Context, m *Member) error {
