@@ -1,0 +1,336 @@
+package mysql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/operators/mysql/dataplane"
+	"github.com/stowage/stowage/pkg/cluster"
+	"github.com/stowage/stowage/pkg/workload"
+)
+
+// statusRefresh bounds how stale status.replication's positions and lag may get;
+// anything else a human would care about (roles, errors, state) is written at once.
+const statusRefresh = 15 * time.Second
+
+// loop is one supervisor's life between two restarts.
+type loop struct {
+	s        *Supervisors
+	st       settings
+	names    workload.Names
+	sv       *supervision
+	log      logr.Logger
+	interval time.Duration
+	sup      *dataplane.Supervisor
+
+	cluster    *v1alpha1.MySQLCluster // as last read, for events and patches
+	lastStates []dataplane.MemberState
+	lastState  dataplane.State
+	lastErr   string
+	written   *v1alpha1.MySQLReplicationStatus
+	writtenAt time.Time
+}
+
+func (l *loop) topology(members []*dataplane.Member) dataplane.Topology {
+	spec := l.st.spec
+	t := dataplane.Topology{
+		Members:         members,
+		Replication:     l.st.accounts.Replication,
+		Grace:           orDefault(spec.FailoverGrace.Duration, 5*time.Second),
+		SemiSyncAcks:    l.st.acks,
+		SemiSyncTimeout: orDefault(spec.SemiSyncTimeout.Duration, 24*time.Hour),
+		CatchUpTimeout:  time.Minute,
+		ManualFailover:  spec.AutomaticFailover != nil && !*spec.AutomaticFailover,
+		RebuildErrant:   spec.RebuildErrantReplicas == nil || *spec.RebuildErrantReplicas,
+	}
+	t.Contains, t.Errant = dataplane.MySQLContains, dataplane.MySQLErrant
+	if l.st.flavor == v1alpha1.FlavorMariaDB {
+		t.Contains, t.Errant = dataplane.MariaDBContains, dataplane.MariaDBErrant
+	}
+	return t
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// run steps the supervisor every interval: gather → decide → act, then status, role
+// labels and the switchover annotation. It returns errPrimaryMoved when status names
+// a primary it did not commit, nil when the cluster is gone or ctx ends.
+func (l *loop) run(ctx context.Context) error {
+	tick := time.NewTicker(l.interval)
+	defer tick.Stop()
+	for {
+		c := &v1alpha1.MySQLCluster{}
+		if err := l.s.client.Get(ctx, l.st.key, c); err != nil {
+			if apierrors.IsNotFound(err) || ctx.Err() != nil {
+				return nil
+			}
+			l.log.Error(err, "Reading the cluster")
+		} else {
+			l.cluster = c
+			plan, states, err := l.sup.Step(ctx, l.switchoverTarget(ctx, c))
+			if errors.Is(err, errPrimaryMoved) {
+				return err
+			}
+			l.logStepError(err)
+			l.sv.primary.Store(l.sup.Primary())
+			l.sv.inSync.Store(inSync(plan, states, l.sup.Primary()))
+			l.lastStates = states
+			l.announce(plan)
+			l.report(ctx, plan, states)
+			l.labelRoles(ctx)
+			l.finishSwitchover(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func (l *loop) logStepError(err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if msg != "" && msg != l.lastErr {
+		l.log.Info("Supervisor step failed; retrying", "error", msg)
+	}
+	l.lastErr = msg
+}
+
+// switchoverTarget is the member a human asked for (the annotation), or, when the
+// cluster is scaling below the primary's ordinal, the first reachable member that
+// stays; "" for none.
+func (l *loop) switchoverTarget(ctx context.Context, c *v1alpha1.MySQLCluster) string {
+	primary := l.sup.Primary()
+	if target := c.Annotations[v1alpha1.AnnotationSwitchoverTo]; target != "" {
+		if !containsString(l.st.members, target) {
+			l.s.recorder.Eventf(c, corev1.EventTypeWarning, "SwitchoverRejected",
+				"%s is not a member of %s (members: %v); annotation removed", target, c.Name, l.st.members)
+			l.removeAnnotation(ctx, c)
+			return ""
+		}
+		return target
+	}
+	ordinal, ok := l.names.Ordinal(primary)
+	if !ok || ordinal < c.Spec.Replicas {
+		return ""
+	}
+	for _, st := range l.lastStates {
+		if o, _ := l.names.Ordinal(st.Name); o < c.Spec.Replicas && st.Reachable && st.Replica && st.IORunning {
+			if l.lastState != dataplane.StateSwitchover {
+				l.s.recorder.Eventf(c, corev1.EventTypeNormal, "SwitchoverForScaleDown",
+					"Scaling to %d members removes the primary %s; switching over to %s first", c.Spec.Replicas, primary, st.Name)
+			}
+			return st.Name
+		}
+	}
+	return ""
+}
+
+func (l *loop) finishSwitchover(ctx context.Context) {
+	c := l.cluster
+	if target := c.Annotations[v1alpha1.AnnotationSwitchoverTo]; target != "" && target == l.sup.Primary() {
+		l.s.recorder.Eventf(c, corev1.EventTypeNormal, "SwitchoverCompleted", "%s is the primary", target)
+		l.removeAnnotation(ctx, c)
+	}
+}
+
+func (l *loop) removeAnnotation(ctx context.Context, c *v1alpha1.MySQLCluster) {
+	patch := client.MergeFrom(c.DeepCopy())
+	delete(c.Annotations, v1alpha1.AnnotationSwitchoverTo)
+	if err := l.s.client.Patch(ctx, c, patch); err != nil {
+		l.log.Error(err, "Removing the switchover annotation")
+	}
+}
+
+// commit records the new primary in status before the supervisor opens it for
+// writes. The optimistic lock and the check of the previous primary make it the one
+// place where two operator instances, or a restarted one, could disagree — and there
+// the later one loses and restarts from what was committed.
+func (l *loop) commit(ctx context.Context, newPrimary string, plan dataplane.Plan) error {
+	old := l.sup.Primary()
+	for attempt := 0; ; attempt++ {
+		c := &v1alpha1.MySQLCluster{}
+		if err := l.s.reader.Get(ctx, l.st.key, c); err != nil {
+			return fmt.Errorf("reading the cluster: %w", err)
+		}
+		if c.Status.CurrentPrimary != "" && c.Status.CurrentPrimary != old {
+			return fmt.Errorf("%w: %s, not %s", errPrimaryMoved, c.Status.CurrentPrimary, old)
+		}
+		patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		c.Status.CurrentPrimary = newPrimary
+		if c.Status.Replication == nil {
+			c.Status.Replication = &v1alpha1.MySQLReplicationStatus{}
+		}
+		c.Status.Replication.LastFailover = &v1alpha1.PrimaryChange{
+			Kind: string(plan.State), From: old, To: newPrimary, At: metav1.Now(), Reason: plan.Reason,
+		}
+		err := l.s.client.Status().Patch(ctx, c, patch)
+		if apierrors.IsConflict(err) && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("writing status.currentPrimary: %w", err)
+		}
+		kind, reason := corev1.EventTypeWarning, "Failover"
+		if plan.State == dataplane.StateSwitchover {
+			kind, reason = corev1.EventTypeNormal, "Switchover"
+		}
+		l.s.recorder.Eventf(c, kind, reason, "Promoting %s (was %s): %s", newPrimary, old, plan.Reason)
+		return nil
+	}
+}
+
+func (l *loop) notify(n dataplane.Notice) {
+	if l.cluster == nil {
+		return
+	}
+	kind := corev1.EventTypeNormal
+	if n.Warning {
+		kind = corev1.EventTypeWarning
+	}
+	l.s.recorder.Event(l.cluster, kind, n.Reason, n.Message)
+}
+
+// announce emits an Event when the replication state changes. Failover and
+// switchover have their own, from commit.
+func (l *loop) announce(plan dataplane.Plan) {
+	if plan.State == l.lastState {
+		return
+	}
+	l.lastState = plan.State
+	kind, reason := corev1.EventTypeNormal, ""
+	switch plan.State {
+	case dataplane.StatePrimaryLost:
+		kind, reason = corev1.EventTypeWarning, "PrimaryUnreachable"
+	case dataplane.StateUnsafe:
+		kind, reason = corev1.EventTypeWarning, "FailoverBlocked"
+	case dataplane.StateDegraded:
+		kind, reason = corev1.EventTypeWarning, "ReplicationDegraded"
+	case dataplane.StateHealthy:
+		reason = "ReplicationHealthy"
+	default:
+		return
+	}
+	l.s.recorder.Event(l.cluster, kind, reason, plan.Reason)
+}
+
+// report writes status.replication when something a human cares about changed, and
+// at least every statusRefresh while positions move.
+func (l *loop) report(ctx context.Context, plan dataplane.Plan, states []dataplane.MemberState) {
+	now := metav1.Now()
+	next := replicationStatus(plan, states, l.sup.Primary(), now)
+	if l.written != nil && sameShape(*l.written, next) && now.Sub(l.writtenAt) < statusRefresh {
+		return
+	}
+	c := l.cluster.DeepCopy()
+	patch := client.MergeFrom(c.DeepCopy())
+	if c.Status.Replication != nil {
+		next.LastFailover = c.Status.Replication.LastFailover
+	}
+	c.Status.Replication = &next
+	if err := l.s.client.Status().Patch(ctx, c, patch); err != nil {
+		if ctx.Err() == nil {
+			l.log.Error(err, "Writing status.replication")
+		}
+		return
+	}
+	l.written, l.writtenAt = &next, now.Time
+}
+
+func (l *loop) labelRoles(ctx context.Context) {
+	var pods corev1.PodList
+	if err := l.s.client.List(ctx, &pods, client.InNamespace(l.st.key.Namespace),
+		client.MatchingLabels(workload.SelectorLabels(engineName, l.st.key.Name))); err != nil {
+		return
+	}
+	if err := cluster.LabelRoles(ctx, l.s.client, pods.Items, l.sup.Primary()); err != nil && ctx.Err() == nil {
+		l.log.Error(err, "Moving role labels")
+	}
+}
+
+// inSync: the primary is healthy and every replica follows it, caught up — the
+// condition for adding the next member.
+func inSync(plan dataplane.Plan, states []dataplane.MemberState, primary string) bool {
+	if plan.State != dataplane.StateHealthy {
+		return false
+	}
+	for _, st := range states {
+		if st.Name == primary {
+			continue
+		}
+		if !st.IORunning || !st.SQLRunning || st.LagSeconds == nil || *st.LagSeconds > 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// replicationStatus renders what one pass saw for status.
+func replicationStatus(plan dataplane.Plan, states []dataplane.MemberState, primary string, now metav1.Time) v1alpha1.MySQLReplicationStatus {
+	out := v1alpha1.MySQLReplicationStatus{State: string(plan.State), Reason: plan.Reason, ObservedAt: now}
+	for _, st := range states {
+		m := v1alpha1.MySQLMemberStatus{
+			Name: st.Name, Reachable: st.Reachable, ReadOnly: st.ReadOnly, GTID: st.GTID,
+			Replicating: st.Replica && st.IORunning && st.SQLRunning, LagSeconds: st.LagSeconds,
+			Errant: plan.Diverged[st.Name],
+		}
+		switch {
+		case st.Rebuilding:
+			m.Role = "Rebuilding"
+		case !st.Reachable:
+			m.Role = "Unknown"
+		case st.Name == primary:
+			m.Role = "Primary"
+		default:
+			m.Role = "Replica"
+		}
+		for _, e := range []string{st.Error, st.LastIOError, st.LastSQLError} {
+			if e != "" {
+				m.Error = e
+				break
+			}
+		}
+		out.Members = append(out.Members, m)
+	}
+	return out
+}
+
+// sameShape compares two statuses without what moves with every write.
+func sameShape(a, b v1alpha1.MySQLReplicationStatus) bool {
+	strip := func(s v1alpha1.MySQLReplicationStatus) v1alpha1.MySQLReplicationStatus {
+		s.ObservedAt, s.LastFailover = metav1.Time{}, nil
+		s.Members = append([]v1alpha1.MySQLMemberStatus(nil), s.Members...)
+		for i := range s.Members {
+			s.Members[i].GTID, s.Members[i].LagSeconds = "", nil
+		}
+		return s
+	}
+	return reflect.DeepEqual(strip(a), strip(b))
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

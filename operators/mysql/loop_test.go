@@ -1,0 +1,74 @@
+package mysql
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/operators/mysql/dataplane"
+)
+
+func TestSemiSyncAcks(t *testing.T) {
+	on, off := v1alpha1.MySQLReplicationSpec{}, v1alpha1.MySQLReplicationSpec{SemiSync: ptr.To(false)}
+	cases := []struct {
+		spec    v1alpha1.MySQLReplicationSpec
+		members int32
+		want    int
+	}{
+		{on, 1, 0}, {on, 2, 1}, {on, 3, 1}, {on, 4, 2}, {on, 5, 2}, {on, 9, 4}, {off, 3, 0},
+	}
+	for _, tc := range cases {
+		if got := semiSyncAcks(tc.spec, tc.members); got != tc.want {
+			t.Errorf("semiSyncAcks(%d members, semiSync %v) = %d, want %d", tc.members, tc.spec.SemiSync, got, tc.want)
+		}
+	}
+}
+
+func TestReplicationStatusAndSync(t *testing.T) {
+	lag := func(n int64) *int64 { return &n }
+	primary := dataplane.MemberState{Name: "db-0", Reachable: true, GTID: "0-1000-9"}
+	following := dataplane.MemberState{Name: "db-1", Reachable: true, ReadOnly: true, Replica: true, IORunning: true, SQLRunning: true, LagSeconds: lag(0), GTID: "0-1000-9"}
+	lagging := following
+	lagging.Name, lagging.LagSeconds = "db-2", lag(30)
+	rebuilding := dataplane.MemberState{Name: "db-2", Rebuilding: true, Error: "being rebuilt from the primary"}
+	down := dataplane.MemberState{Name: "db-2", Error: "connection refused"}
+	healthy := dataplane.Plan{State: dataplane.StateHealthy}
+
+	cases := []struct {
+		name   string
+		plan   dataplane.Plan
+		states []dataplane.MemberState
+		roles  []string
+		inSync bool
+	}{
+		{"all caught up", healthy, []dataplane.MemberState{primary, following}, []string{"Primary", "Replica"}, true},
+		{"a lagging replica holds scaling", healthy, []dataplane.MemberState{primary, following, lagging}, []string{"Primary", "Replica", "Replica"}, false},
+		{"a rebuild holds scaling", dataplane.Plan{State: dataplane.StateDegraded}, []dataplane.MemberState{primary, following, rebuilding}, []string{"Primary", "Replica", "Rebuilding"}, false},
+		{"an unreachable member is Unknown", dataplane.Plan{State: dataplane.StateDegraded}, []dataplane.MemberState{primary, following, down}, []string{"Primary", "Replica", "Unknown"}, false},
+	}
+	for _, tc := range cases {
+		st := replicationStatus(tc.plan, tc.states, "db-0", metav1.Now())
+		for i, m := range st.Members {
+			if m.Role != tc.roles[i] {
+				t.Errorf("%s: %s is %s, want %s", tc.name, m.Name, m.Role, tc.roles[i])
+			}
+		}
+		if got := inSync(tc.plan, tc.states, "db-0"); got != tc.inSync {
+			t.Errorf("%s: inSync %v, want %v", tc.name, got, tc.inSync)
+		}
+	}
+	// Positions and lag alone do not make a status worth writing at once; a role does.
+	a := replicationStatus(healthy, []dataplane.MemberState{primary, following}, "db-0", metav1.Now())
+	moved := following
+	moved.GTID, moved.LagSeconds = "0-1000-10", lag(1)
+	b := replicationStatus(healthy, []dataplane.MemberState{primary, moved}, "db-0", metav1.Now())
+	if !sameShape(a, b) {
+		t.Errorf("moving positions changed the status shape")
+	}
+	c := replicationStatus(healthy, []dataplane.MemberState{primary, down}, "db-0", metav1.Now())
+	if sameShape(a, c) {
+		t.Errorf("a member going down did not change the status shape")
+	}
+}
