@@ -80,7 +80,7 @@ func TestMySQL(t *testing.T) {
 			t.Errorf("root without a password was not refused: %v %s", err, out)
 		}
 	})
-	engineCase{
+	ec := engineCase{
 		engine: "mysql", name: name,
 		newObj:  func() v1alpha1.Cluster { return &v1alpha1.MySQLCluster{} },
 		ownedBy: owned(name, svc, "mysql-sample-replicas"),
@@ -92,7 +92,12 @@ func TestMySQL(t *testing.T) {
 			out, err := sql(ctx, "SELECT v FROM e2e.kv WHERE k = 'persist'")
 			return strings.TrimSpace(out), err
 		},
-	}.run(t)
+	}
+	ec.failovers = func(t *testing.T) {
+		t.Run("FailoverOnPrimaryPodDeletion", func(t *testing.T) { checkMySQLFailover(t, "primary pod deleted", deletePod) })
+		t.Run("FailoverOnPrimaryServerKilled", func(t *testing.T) { checkMySQLFailover(t, "primary mariadbd killed", killServer) })
+	}
+	ec.run(t)
 }
 
 func TestRedis(t *testing.T) {

@@ -28,6 +28,8 @@ type engineCase struct {
 	// victim is the member whose restart must keep the data; nil means the
 	// cluster's current primary.
 	victim func(ctx context.Context) (string, error)
+	// failovers runs the engine's own disruption tests after the restart check.
+	failovers func(t *testing.T)
 }
 
 func (ec engineCase) cluster(ctx context.Context, t *testing.T) v1alpha1.Cluster {
@@ -46,6 +48,9 @@ func (ec engineCase) run(t *testing.T) {
 	t.Run("Ready", func(t *testing.T) { ec.checkReady(ctx, t, 3) })
 	t.Run("StableDNS", func(t *testing.T) { ec.checkDNS(ctx, t) })
 	t.Run("DataSurvivesPodRestart", func(t *testing.T) { ec.checkPersistence(ctx, t) })
+	if ec.failovers != nil {
+		ec.failovers(t)
+	}
 	t.Run("Scale3To5To3", func(t *testing.T) {
 		ec.scale(ctx, t, 5)
 		ec.scale(ctx, t, 3)

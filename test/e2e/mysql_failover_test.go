@@ -1,0 +1,192 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+)
+
+// failoverBudget is generous: detection grace (5 s) plus pod scheduling noise on a
+// two-core machine. The measured figure is printed in the timing table.
+const failoverBudget = 60 * time.Second
+
+// mysqlWriter inserts numbered rows through the primary Service from a member that is
+// not the primary, and remembers every insert the server acknowledged.
+type mysqlWriter struct {
+	from  string
+	mu    sync.Mutex
+	acked []int
+	last  time.Time
+}
+
+func (w *mysqlWriter) run(ctx context.Context) {
+	for id := 1; ctx.Err() == nil; {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := inPod(cctx, w.from, "mysql", fmt.Sprintf(
+			`MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h mysql-sample-primary -uroot --connect-timeout=2 -e "INSERT INTO e2e.w VALUES (%d)" 2>&1`, id))
+		cancel()
+		if err == nil || strings.Contains(err.Error(), "Duplicate entry") {
+			w.mu.Lock()
+			w.acked, w.last = append(w.acked, id), time.Now()
+			w.mu.Unlock()
+			id++
+			continue
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (w *mysqlWriter) lastAck() (int, time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.acked) == 0 {
+		return 0, time.Time{}
+	}
+	return w.acked[len(w.acked)-1], w.last
+}
+
+func mysqlPrimary(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	c := &v1alpha1.MySQLCluster{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: "mysql-sample"}, c); err != nil {
+		t.Fatal(err)
+	}
+	return c.Status.CurrentPrimary
+}
+
+// checkMySQLFailover disrupts the primary with disrupt while a writer runs, then
+// checks that writes resume through the primary Service within the budget, that the
+// Service's pod is the one status names, and that no acknowledged row is missing.
+func checkMySQLFailover(t *testing.T, label string, disrupt func(ctx context.Context, primary string) error) {
+	ctx := context.Background()
+	primary := mysqlPrimary(ctx, t)
+	pods, err := podsOf(ctx, "mysql", "mysql-sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &mysqlWriter{}
+	for _, p := range pods {
+		if p.Name != primary && podReady(&p) {
+			w.from = p.Name
+			break
+		}
+	}
+	if _, err := inPod(ctx, w.from, "mysql", `MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h mysql-sample-primary -uroot -e "CREATE DATABASE IF NOT EXISTS e2e; CREATE TABLE IF NOT EXISTS e2e.w (id INT PRIMARY KEY); TRUNCATE e2e.w"`); err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(wctx) }()
+	defer func() { stop(); <-done }()
+	eventually(t, time.Minute, "writes flow", func() error {
+		if n, _ := w.lastAck(); n < 3 {
+			return fmt.Errorf("%d writes so far", n)
+		}
+		return nil
+	}, 200*time.Millisecond)
+
+	disruptedAt := time.Now()
+	if err := disrupt(ctx, primary); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, failoverBudget+time.Minute, "a write is acknowledged through the primary Service after the disruption", func() error {
+		if _, at := w.lastAck(); at.After(disruptedAt.Add(time.Second)) {
+			return nil
+		}
+		return fmt.Errorf("no write since the disruption")
+	}, 200*time.Millisecond)
+	_, at := w.lastAck()
+	rto := at.Sub(disruptedAt)
+	now := mysqlPrimary(ctx, t)
+	outcome := "failover to " + now
+	if now == primary {
+		outcome = primary + " came back as primary"
+	}
+	timings.add(fmt.Sprintf("mysql %s → writes resume (%s)", label, outcome), rto)
+	t.Logf("%s: %s; writes resumed after %s", label, outcome, rto.Round(time.Millisecond))
+	if rto > failoverBudget {
+		t.Errorf("writes resumed after %s, over the %s budget", rto, failoverBudget)
+	}
+	stop()
+	<-done
+
+	// The primary Service selects exactly the pod status names.
+	var selected corev1.PodList
+	if err := k8s.List(ctx, &selected, client.InNamespace(samplesNS), client.MatchingLabels{
+		"app.kubernetes.io/instance": "mysql-sample", "stowage.dev/role": "primary"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(selected.Items); n != 1 {
+		t.Errorf("%d pods labelled primary, want 1", n)
+	} else if got := selected.Items[0].Name; got != now {
+		t.Errorf("the primary label is on %s, status names %s", got, now)
+	}
+	// No acknowledged write is missing on the primary.
+	out, err := inPod(ctx, w.from, "mysql", `MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h mysql-sample-primary -uroot -N -B -e "SELECT id FROM e2e.w"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, id := range strings.Fields(out) {
+		have[id] = true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var lost []int
+	for _, id := range w.acked {
+		if !have[fmt.Sprint(id)] {
+			lost = append(lost, id)
+		}
+	}
+	t.Logf("%d acknowledged writes, %d lost", len(w.acked), len(lost))
+	if len(lost) > 0 {
+		t.Errorf("acknowledged writes missing after %s: %v", label, lost)
+	}
+	// The cluster heals: every member Ready and replicating again.
+	eventually(t, 3*time.Minute, "replication is healthy again", func() error {
+		c := &v1alpha1.MySQLCluster{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: "mysql-sample"}, c); err != nil {
+			return err
+		}
+		if r := c.Status.Replication; r == nil || r.State != "Healthy" || len(r.Members) != 3 {
+			return fmt.Errorf("replication %+v", r)
+		}
+		return nil
+	}, 2*time.Second)
+}
+
+// deletePod deletes the primary's pod, as a drained node or a human would.
+func deletePod(ctx context.Context, primary string) error {
+	return k8s.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: samplesNS, Name: primary}})
+}
+
+// killServer kills the primary's mariadbd with SIGKILL from the kind node it runs
+// on, as a crash would; the kubelet restarts the container.
+func killServer(ctx context.Context, primary string) error {
+	var p corev1.Pod
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: primary}, &p); err != nil {
+		return err
+	}
+	script := fmt.Sprintf(`for d in /proc/[0-9]*; do
+  [ "$(cat $d/comm 2>/dev/null)" = mariadbd ] || continue
+  tr '\0' '\n' < $d/environ 2>/dev/null | grep -qx 'POD_NAME=%s' || continue
+  kill -9 "${d#/proc/}" && echo killed "${d#/proc/}"
+done`, primary)
+	out, err := exec.CommandContext(ctx, "docker", "exec", p.Spec.NodeName, "sh", "-c", script).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "killed") {
+		return fmt.Errorf("killing mariadbd of %s on %s: %v: %s", primary, p.Spec.NodeName, err, out)
+	}
+	return nil
+}
