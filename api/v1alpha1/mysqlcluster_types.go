@@ -38,9 +38,9 @@ const AnnotationSwitchoverTo = "stowage.dev/switchover-to"
 
 // MySQLReplicationSpec tunes replication and failover.
 //
-// +kubebuilder:validation:XValidation:rule="duration(self.healthCheckInterval) >= duration('100ms') && duration(self.healthCheckInterval) <= duration('1m')",message="spec.replication.healthCheckInterval must be between 100ms and 1m",fieldPath=".healthCheckInterval"
-// +kubebuilder:validation:XValidation:rule="duration(self.failoverGrace) >= duration('1s')",message="spec.replication.failoverGrace must be at least 1s",fieldPath=".failoverGrace"
-// +kubebuilder:validation:XValidation:rule="duration(self.semiSyncTimeout) >= duration('1s')",message="spec.replication.semiSyncTimeout must be at least 1s",fieldPath=".semiSyncTimeout"
+// +kubebuilder:validation:XValidation:rule="!has(self.healthCheckInterval) || (duration(self.healthCheckInterval) >= duration('100ms') && duration(self.healthCheckInterval) <= duration('1m'))",message="spec.replication.healthCheckInterval must be between 100ms and 1m",fieldPath=".healthCheckInterval"
+// +kubebuilder:validation:XValidation:rule="!has(self.failoverGrace) || duration(self.failoverGrace) >= duration('1s')",message="spec.replication.failoverGrace must be at least 1s",fieldPath=".failoverGrace"
+// +kubebuilder:validation:XValidation:rule="!has(self.semiSyncTimeout) || duration(self.semiSyncTimeout) >= duration('1s')",message="spec.replication.semiSyncTimeout must be at least 1s",fieldPath=".semiSyncTimeout"
 type MySQLReplicationSpec struct {
 	// SemiSync makes every commit on the primary wait until replicas acknowledge it
 	// (MySQL: ceil((replicas-1)/2) of them; MariaDB: one), so that a failover never

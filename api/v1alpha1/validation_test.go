@@ -57,6 +57,16 @@ apiVersion: stowage.dev/v1alpha1
 kind: RedisCluster
 metadata: {name: db}
 spec: {replicas: 10, storage: {size: 1Gi}}`, wantField: "spec.replicas", wantText: "less than or equal to 9"},
+		{name: "health checks too frequent", object: `
+apiVersion: stowage.dev/v1alpha1
+kind: MySQLCluster
+metadata: {name: db}
+spec: {storage: {size: 1Gi}, replication: {healthCheckInterval: 10ms}}`, wantField: "spec.replication.healthCheckInterval", wantText: "between 100ms and 1m"},
+		{name: "failover grace below a second", object: `
+apiVersion: stowage.dev/v1alpha1
+kind: MySQLCluster
+metadata: {name: db}
+spec: {storage: {size: 1Gi}, replication: {failoverGrace: 200ms}}`, wantField: "spec.replication.failoverGrace", wantText: "at least 1s"},
 		{name: "unknown flavor", object: `
 apiVersion: stowage.dev/v1alpha1
 kind: MySQLCluster
