@@ -54,18 +54,18 @@ type MySQLReplicationSpec struct {
 	// replicas a commit waits rather than risk loss.
 	// +kubebuilder:default="24h"
 	// +optional
-	SemiSyncTimeout metav1.Duration `json:"semiSyncTimeout,omitempty"`
+	SemiSyncTimeout *metav1.Duration `json:"semiSyncTimeout,omitempty"`
 
 	// HealthCheckInterval is how often the operator checks every member.
 	// +kubebuilder:default="1s"
 	// +optional
-	HealthCheckInterval metav1.Duration `json:"healthCheckInterval,omitempty"`
+	HealthCheckInterval *metav1.Duration `json:"healthCheckInterval,omitempty"`
 
 	// FailoverGrace is how long the primary may be unreachable (and lost by a majority
 	// of replicas) before a replica is promoted.
 	// +kubebuilder:default="5s"
 	// +optional
-	FailoverGrace metav1.Duration `json:"failoverGrace,omitempty"`
+	FailoverGrace *metav1.Duration `json:"failoverGrace,omitempty"`
 
 	// AutomaticFailover promotes a replica when the primary is lost. Off, the operator
 	// reports the lost primary and waits for a switchover.

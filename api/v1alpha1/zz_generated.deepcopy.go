@@ -496,9 +496,21 @@ func (in *MySQLReplicationSpec) DeepCopyInto(out *MySQLReplicationSpec) {
 		*out = new(bool)
 		**out = **in
 	}
-	out.SemiSyncTimeout = in.SemiSyncTimeout
-	out.HealthCheckInterval = in.HealthCheckInterval
-	out.FailoverGrace = in.FailoverGrace
+	if in.SemiSyncTimeout != nil {
+		in, out := &in.SemiSyncTimeout, &out.SemiSyncTimeout
+		*out = new(v1.Duration)
+		**out = **in
+	}
+	if in.HealthCheckInterval != nil {
+		in, out := &in.HealthCheckInterval, &out.HealthCheckInterval
+		*out = new(v1.Duration)
+		**out = **in
+	}
+	if in.FailoverGrace != nil {
+		in, out := &in.FailoverGrace, &out.FailoverGrace
+		*out = new(v1.Duration)
+		**out = **in
+	}
 	if in.AutomaticFailover != nil {
 		in, out := &in.AutomaticFailover, &out.AutomaticFailover
 		*out = new(bool)

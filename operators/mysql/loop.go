@@ -46,9 +46,9 @@ func (l *loop) topology(members []*dataplane.Member) dataplane.Topology {
 	t := dataplane.Topology{
 		Members:         members,
 		Replication:     l.st.accounts.Replication,
-		Grace:           orDefault(spec.FailoverGrace.Duration, 5*time.Second),
+		Grace:           orDefault(spec.FailoverGrace, 5*time.Second),
 		SemiSyncAcks:    l.st.acks,
-		SemiSyncTimeout: orDefault(spec.SemiSyncTimeout.Duration, 24*time.Hour),
+		SemiSyncTimeout: orDefault(spec.SemiSyncTimeout, 24*time.Hour),
 		CatchUpTimeout:  time.Minute,
 		ManualFailover:  spec.AutomaticFailover != nil && !*spec.AutomaticFailover,
 		RebuildErrant:   spec.RebuildErrantReplicas == nil || *spec.RebuildErrantReplicas,
@@ -60,11 +60,11 @@ func (l *loop) topology(members []*dataplane.Member) dataplane.Topology {
 	return t
 }
 
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
+func orDefault(d *metav1.Duration, def time.Duration) time.Duration {
+	if d == nil || d.Duration <= 0 {
 		return def
 	}
-	return d
+	return d.Duration
 }
 
 // run steps the supervisor every interval: gather → decide → act, then status, role

@@ -219,10 +219,7 @@ func (s *Supervisors) supervise(ctx context.Context, st settings, names workload
 		defer m.Close()
 		members = append(members, m)
 	}
-	interval := st.spec.HealthCheckInterval.Duration
-	if interval <= 0 {
-		interval = time.Second
-	}
+	interval := orDefault(st.spec.HealthCheckInterval, time.Second)
 	for ctx.Err() == nil {
 		c := &v1alpha1.MySQLCluster{}
 		if err := s.reader.Get(ctx, st.key, c); err != nil {
