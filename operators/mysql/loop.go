@@ -36,9 +36,9 @@ type loop struct {
 	cluster    *v1alpha1.MySQLCluster // as last read, for events and patches
 	lastStates []dataplane.MemberState
 	lastState  dataplane.State
-	lastErr   string
-	written   *v1alpha1.MySQLReplicationStatus
-	writtenAt time.Time
+	lastErr    string
+	written    *v1alpha1.MySQLReplicationStatus
+	writtenAt  time.Time
 }
 
 func (l *loop) topology(members []*dataplane.Member) dataplane.Topology {
