@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -153,7 +155,11 @@ func (w *writer) run(ctx context.Context, c *cluster) {
 // and must rejoin as a replica (rebuilt first when it holds an errant transaction).
 func TestDataPlaneFailoverUnderWriteLoad(t *testing.T) {
 	dbtest.RequireMariaDB(t)
-	const cycles, budget = 10, 15 * time.Second
+	const budget = 15 * time.Second
+	cycles := 10
+	if n, err := strconv.Atoi(os.Getenv("STOWAGE_FAILOVER_CYCLES")); err == nil && n > 0 {
+		cycles = n // make bench-failover
+	}
 	c := startCluster(t, 250*time.Millisecond)
 	boot := c.server(c.sup.Primary()).DB(t)
 	mustExec(t, boot, "CREATE DATABASE app", "CREATE TABLE app.writes (id INT PRIMARY KEY)")
@@ -210,9 +216,10 @@ func TestDataPlaneFailoverUnderWriteLoad(t *testing.T) {
 	<-writing
 	checkAcked(t, c.server(c.sup.Primary()).DB(t), w)
 	sort.Slice(rtos, func(i, j int) bool { return rtos[i] < rtos[j] })
-	p50, worst := rtos[len(rtos)/2], rtos[len(rtos)-1]
-	t.Logf("failover time over %d cycles: p50 %s, max %s (budget %s); acknowledged writes lost: 0 of %d",
-		cycles, p50.Round(time.Millisecond), worst.Round(time.Millisecond), budget, len(w.acked))
+	p50, p90, worst := rtos[len(rtos)/2], rtos[len(rtos)*9/10], rtos[len(rtos)-1]
+	t.Logf("failover time over %d cycles: p50 %s, p90 %s, max %s (budget %s); acknowledged writes lost: 0 of %d",
+		cycles, p50.Round(time.Millisecond), p90.Round(time.Millisecond), worst.Round(time.Millisecond), budget, len(w.acked))
+	t.Logf("distribution: %v", roundAll(rtos))
 	if worst > budget {
 		t.Errorf("failover took %s, over the %s budget", worst, budget)
 	}
@@ -301,4 +308,12 @@ func TestDataPlaneSwitchover(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+func roundAll(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(10 * time.Millisecond)
+	}
+	return out
 }
