@@ -94,8 +94,9 @@ func TestMySQL(t *testing.T) {
 		},
 	}
 	ec.failovers = func(t *testing.T) {
-		t.Run("FailoverOnPrimaryPodDeletion", func(t *testing.T) { checkMySQLFailover(t, "primary pod deleted", deletePod) })
-		t.Run("FailoverOnPrimaryServerKilled", func(t *testing.T) { checkMySQLFailover(t, "primary mariadbd killed", killServer) })
+		t.Run("FailoverOnPrimaryPodDeletion", func(t *testing.T) { checkMySQLFailover(t, "primary pod deleted", false, deletePod) })
+		t.Run("FailoverOnPrimaryServerKilled", func(t *testing.T) { checkMySQLFailover(t, "primary mariadbd killed", false, killServer) })
+		t.Run("FailoverOnNodeLoss", func(t *testing.T) { checkMySQLFailover(t, "primary's node lost", true, loseNode) })
 	}
 	ec.run(t)
 }

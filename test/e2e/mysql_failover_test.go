@@ -69,7 +69,7 @@ func mysqlPrimary(ctx context.Context, t *testing.T) string {
 // checkMySQLFailover disrupts the primary with disrupt while a writer runs, then
 // checks that writes resume through the primary Service within the budget, that the
 // Service's pod is the one status names, and that no acknowledged row is missing.
-func checkMySQLFailover(t *testing.T, label string, disrupt func(ctx context.Context, primary string) error) {
+func checkMySQLFailover(t *testing.T, label string, mustMove bool, disrupt func(ctx context.Context, primary string) error) {
 	ctx := context.Background()
 	primary := mysqlPrimary(ctx, t)
 	pods, err := podsOf(ctx, "mysql", "mysql-sample")
@@ -116,6 +116,9 @@ func checkMySQLFailover(t *testing.T, label string, disrupt func(ctx context.Con
 	}
 	timings.add(fmt.Sprintf("mysql %s → writes resume (%s)", label, outcome), rto)
 	t.Logf("%s: %s; writes resumed after %s", label, outcome, rto.Round(time.Millisecond))
+	if mustMove && now == primary {
+		t.Errorf("%s: the primary did not move", label)
+	}
 	if rto > failoverBudget {
 		t.Errorf("writes resumed after %s, over the %s budget", rto, failoverBudget)
 	}
@@ -154,6 +157,9 @@ func checkMySQLFailover(t *testing.T, label string, disrupt func(ctx context.Con
 	if len(lost) > 0 {
 		t.Errorf("acknowledged writes missing after %s: %v", label, lost)
 	}
+	if heal != nil {
+		heal()
+	}
 	// The cluster heals: every member Ready and replicating again.
 	eventually(t, 3*time.Minute, "replication is healthy again", func() error {
 		c := &v1alpha1.MySQLCluster{}
@@ -189,4 +195,26 @@ done`, primary)
 		return fmt.Errorf("killing mariadbd of %s on %s: %v: %s", primary, p.Spec.NodeName, err, out)
 	}
 	return nil
+}
+
+// heal undoes what a disruption left behind (set by loseNode).
+var heal func()
+
+// loseNode makes the primary's node unschedulable and deletes the pod: its volume is
+// local to that node, so the member stays away until the node returns, as after a
+// node failure. The primary must move; the old one rejoins once the node is back.
+func loseNode(ctx context.Context, primary string) error {
+	var p corev1.Pod
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: primary}, &p); err != nil {
+		return err
+	}
+	node := p.Spec.NodeName
+	if _, err := kubectl(ctx, "cordon", node); err != nil {
+		return err
+	}
+	heal = func() {
+		_, _ = kubectl(context.Background(), "uncordon", node)
+		heal = nil
+	}
+	return deletePod(ctx, primary)
 }
