@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -120,7 +121,7 @@ func (l *loop) logStepError(err error) {
 func (l *loop) switchoverTarget(ctx context.Context, c *v1alpha1.MySQLCluster) string {
 	primary := l.sup.Primary()
 	if target := c.Annotations[v1alpha1.AnnotationSwitchoverTo]; target != "" {
-		if !containsString(l.st.members, target) {
+		if !slices.Contains(l.st.members, target) {
 			l.s.recorder.Eventf(c, corev1.EventTypeWarning, "SwitchoverRejected",
 				"%s is not a member of %s (members: %v); annotation removed", target, c.Name, l.st.members)
 			l.removeAnnotation(ctx, c)
@@ -324,13 +325,4 @@ func sameShape(a, b v1alpha1.MySQLReplicationStatus) bool {
 		return s
 	}
 	return reflect.DeepEqual(strip(a), strip(b))
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -66,10 +66,14 @@ func mysqlPrimary(ctx context.Context, t *testing.T) string {
 	return c.Status.CurrentPrimary
 }
 
+// disruption takes the primary away; undo (may be nil) gives back what it took that
+// the cluster cannot recover by itself, such as a node.
+type disruption func(ctx context.Context, primary string) (undo func(), err error)
+
 // checkMySQLFailover disrupts the primary with disrupt while a writer runs, then
 // checks that writes resume through the primary Service within the budget, that the
 // Service's pod is the one status names, and that no acknowledged row is missing.
-func checkMySQLFailover(t *testing.T, label string, mustMove bool, disrupt func(ctx context.Context, primary string) error) {
+func checkMySQLFailover(t *testing.T, label string, mustMove bool, disrupt disruption) {
 	ctx := context.Background()
 	primary := mysqlPrimary(ctx, t)
 	pods, err := podsOf(ctx, "mysql", "mysql-sample")
@@ -98,7 +102,11 @@ func checkMySQLFailover(t *testing.T, label string, mustMove bool, disrupt func(
 	}, 200*time.Millisecond)
 
 	disruptedAt := time.Now()
-	if err := disrupt(ctx, primary); err != nil {
+	undo, err := disrupt(ctx, primary)
+	if undo != nil {
+		defer undo() // also when the test fails before it heals the cluster
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	// A deleted pod's server serves until its shutdown completes; only writes after
@@ -160,8 +168,8 @@ func checkMySQLFailover(t *testing.T, label string, mustMove bool, disrupt func(
 	if len(lost) > 0 {
 		t.Errorf("acknowledged writes missing after %s: %v", label, lost)
 	}
-	if heal != nil {
-		heal()
+	if undo != nil {
+		undo()
 	}
 	// The cluster heals: every member Ready and replicating again.
 	eventually(t, 3*time.Minute, "replication is healthy again", func() error {
@@ -178,30 +186,30 @@ func checkMySQLFailover(t *testing.T, label string, mustMove bool, disrupt func(
 
 // deletePod deletes the primary's pod, as a drained node or a human would, and
 // returns once the old pod is gone.
-func deletePod(ctx context.Context, primary string) error {
+func deletePod(ctx context.Context, primary string) (func(), error) {
 	var old corev1.Pod
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: primary}, &old); err != nil {
-		return err
+		return nil, err
 	}
 	if err := k8s.Delete(ctx, &old); err != nil {
-		return err
+		return nil, err
 	}
 	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		var p corev1.Pod
 		err := k8s.Get(ctx, client.ObjectKeyFromObject(&old), &p)
 		if apierrors.IsNotFound(err) || (err == nil && p.UID != old.UID) {
-			return nil
+			return nil, nil
 		}
 	}
-	return fmt.Errorf("%s was not deleted", primary)
+	return nil, fmt.Errorf("%s was not deleted", primary)
 }
 
 // killServer kills the primary's mariadbd with SIGKILL from the kind node it runs
 // on, as a crash would; the kubelet restarts the container.
-func killServer(ctx context.Context, primary string) error {
+func killServer(ctx context.Context, primary string) (func(), error) {
 	var p corev1.Pod
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: primary}, &p); err != nil {
-		return err
+		return nil, err
 	}
 	script := fmt.Sprintf(`for d in /proc/[0-9]*; do
   [ "$(cat $d/comm 2>/dev/null)" = mariadbd ] || continue
@@ -210,29 +218,24 @@ func killServer(ctx context.Context, primary string) error {
 done`, primary)
 	out, err := exec.CommandContext(ctx, "docker", "exec", p.Spec.NodeName, "sh", "-c", script).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "killed") {
-		return fmt.Errorf("killing mariadbd of %s on %s: %v: %s", primary, p.Spec.NodeName, err, out)
+		return nil, fmt.Errorf("killing mariadbd of %s on %s: %v: %s", primary, p.Spec.NodeName, err, out)
 	}
-	return nil
+	return nil, nil
 }
-
-// heal undoes what a disruption left behind (set by loseNode).
-var heal func()
 
 // loseNode makes the primary's node unschedulable and deletes the pod: its volume is
 // local to that node, so the member stays away until the node returns, as after a
-// node failure. The primary must move; the old one rejoins once the node is back.
-func loseNode(ctx context.Context, primary string) error {
+// node failure. The primary must move; undo brings the node back.
+func loseNode(ctx context.Context, primary string) (func(), error) {
 	var p corev1.Pod
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: primary}, &p); err != nil {
-		return err
+		return nil, err
 	}
 	node := p.Spec.NodeName
 	if _, err := kubectl(ctx, "cordon", node); err != nil {
-		return err
+		return nil, err
 	}
-	heal = func() {
-		_, _ = kubectl(context.Background(), "uncordon", node)
-		heal = nil
-	}
-	return deletePod(ctx, primary)
+	undo := func() { _, _ = kubectl(context.Background(), "uncordon", node) }
+	_, err := deletePod(ctx, primary)
+	return undo, err
 }

@@ -139,25 +139,14 @@ func (m *Member) readPurged(ctx context.Context, s *MemberState) error {
 	q := m.flavor.PurgedGTID()
 	var arg []any
 	if len(q) == 2 {
-		rows, err := m.db.QueryContext(ctx, q[0])
+		logs, err := queryRows(ctx, m.db, q[0])
 		if err != nil {
 			return fmt.Errorf("listing binlogs: %w", err)
 		}
-		var oldest string
-		if rows.Next() {
-			cols, _ := rows.Columns()
-			vals := make([]any, len(cols))
-			vals[0] = &oldest
-			for i := 1; i < len(vals); i++ {
-				vals[i] = new(sql.RawBytes)
-			}
-			err = rows.Scan(vals...)
+		if len(logs) == 0 || firstColumn(logs[0]) == "" {
+			return nil
 		}
-		rows.Close()
-		if err != nil || oldest == "" {
-			return err
-		}
-		arg = []any{oldest}
+		arg = []any{firstColumn(logs[0])}
 	}
 	var purged sql.NullString
 	if err := m.db.QueryRowContext(ctx, q[len(q)-1], arg...).Scan(&purged); err != nil {
@@ -170,31 +159,14 @@ func (m *Member) readPurged(ctx context.Context, s *MemberState) error {
 // replicaStatus returns the replica status row as column → value, or nil on a member
 // that replicates from nobody.
 func (m *Member) replicaStatus(ctx context.Context) (map[string]string, error) {
-	rows, err := m.db.QueryContext(ctx, m.flavor.ReplicaStatus())
+	rows, err := queryRows(ctx, m.db, m.flavor.ReplicaStatus())
 	if err != nil {
 		return nil, fmt.Errorf("reading replica status: %w", err)
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
+	if len(rows) == 0 {
+		return nil, nil
 	}
-	if !rows.Next() {
-		return nil, rows.Err()
-	}
-	values := make([]sql.NullString, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range values {
-		ptrs[i] = &values[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(cols))
-	for i, c := range cols {
-		out[c] = values[i].String
-	}
-	return out, rows.Err()
+	return rows[0], nil
 }
 
 // exec runs statements in order on one connection. Statements may carry credentials,

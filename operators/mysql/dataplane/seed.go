@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -243,7 +244,7 @@ func (c copier) copyTable(ctx context.Context, schema, table string) error {
 				args = append(args, nil)
 				continue
 			}
-			args = append(args, []byte(strings.Clone(string(v))))
+			args = append(args, bytes.Clone(v))
 			size += len(v)
 		}
 		tuples = append(tuples, row)
@@ -314,38 +315,6 @@ func userSchemas(ctx context.Context, conn *sql.Conn) ([]string, error) {
 	return out, nil
 }
 
-// queryRows reads a small result as column → value maps (SHOW statements, whose
-// column sets differ between flavors and versions).
-func queryRows(ctx context.Context, conn *sql.Conn, query string, args ...any) ([]map[string]string, error) {
-	rows, err := conn.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	var out []map[string]string
-	for rows.Next() {
-		values := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range values {
-			ptrs[i] = &values[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		r := make(map[string]string, len(cols))
-		for i, c := range cols {
-			r[c] = values[i].String
-		}
-		r[firstColumnKey] = values[0].String
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
 // queryOne reads the single row of a SHOW CREATE statement.
 func queryOne(ctx context.Context, conn *sql.Conn, query string) (map[string]string, error) {
 	rows, err := queryRows(ctx, conn, query)
@@ -357,12 +326,6 @@ func queryOne(ctx context.Context, conn *sql.Conn, query string) (map[string]str
 	}
 	return rows[0], nil
 }
-
-// firstColumnKey holds the first column of a row: SHOW GRANTS and SHOW CREATE USER
-// name their only column after the account.
-const firstColumnKey = "\x00first"
-
-func firstColumn(r map[string]string) string { return r[firstColumnKey] }
 
 // ident quotes a schema, table or column name.
 func ident(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

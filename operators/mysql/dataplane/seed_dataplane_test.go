@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func TestDataPlaneErrantReplicaIsRebuilt(t *testing.T) {
 	// db-2 stops replicating and commits a transaction of its own.
 	mustExec(t, operatorDB(t, c.server("db-2")), "STOP SLAVE", "INSERT INTO app.writes VALUES (-1)")
 	plan, _, err := c.sup.Step(ctx, "")
-	if err != nil || plan.Diverged["db-2"] == "" || len(plan.Rebuild) != 1 || contains(plan.Repoint, "db-2") {
+	if err != nil || plan.Diverged["db-2"] == "" || len(plan.Rebuild) != 1 || slices.Contains(plan.Repoint, "db-2") {
 		t.Fatalf("the errant replica was not recognised: %+v %v", plan, err)
 	}
 	t.Logf("detected: %s", plan.Diverged["db-2"])
@@ -191,15 +192,6 @@ func checksum(t *testing.T, db *sql.DB, table string) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf("%d rows, sha256 %x", n, h.Sum(nil))
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
