@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -70,5 +71,22 @@ func TestReplicationStatusAndSync(t *testing.T) {
 	c := replicationStatus(healthy, []dataplane.MemberState{primary, down}, "db-0", metav1.Now())
 	if sameShape(a, c) {
 		t.Errorf("a member going down did not change the status shape")
+	}
+}
+
+// A supervisor restarts only when its settings change, not on every reconcile: the
+// spec read anew each time holds new pointers to the same values.
+func TestSettingsFingerprintComparesValues(t *testing.T) {
+	read := func() settings {
+		return settings{members: []string{"db-0"}, spec: v1alpha1.MySQLReplicationSpec{
+			SemiSync: ptr.To(true), FailoverGrace: &metav1.Duration{Duration: 5 * time.Second}}}
+	}
+	if read().fingerprint() != read().fingerprint() {
+		t.Errorf("equal settings give different fingerprints")
+	}
+	changed := read()
+	changed.spec.FailoverGrace.Duration = 6 * time.Second
+	if changed.fingerprint() == read().fingerprint() {
+		t.Errorf("a changed grace keeps the fingerprint")
 	}
 }

@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -90,9 +91,12 @@ func semiSyncAcks(spec v1alpha1.MySQLReplicationSpec, members int32) int {
 	return int(members) / 2
 }
 
+// fingerprint compares settings by value: the spec holds pointers, which differ on
+// every read of the cluster even when nothing changed.
 func (s settings) fingerprint() string {
+	spec, _ := json.Marshal(s.spec) // plain data: cannot fail
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%v|%v|%+v|%d|%s|%s|%s|%s", s.flavor, s.members, s.addrs, s.spec, s.acks,
+	fmt.Fprintf(h, "%s|%v|%v|%s|%d|%s|%s|%s|%s", s.flavor, s.members, s.addrs, spec, s.acks,
 		s.accounts.Root.Password, s.accounts.Operator.Password, s.accounts.Replication.Password, s.accounts.Monitor.Password)
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
