@@ -70,6 +70,17 @@ type supervision struct {
 	inSync      atomic.Bool
 }
 
+// ended reports a supervisor whose goroutine returned (it could not connect, or it
+// read the cluster as gone from a cache that lagged); the next reconcile starts a new one.
+func (r *supervision) ended() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // settings are what a supervisor is started with; a change restarts it.
 type settings struct {
 	key      client.ObjectKey
@@ -173,7 +184,7 @@ func (s *Supervisors) ensure(st settings, names workload.Names) error {
 	s.mu.Lock()
 	old := s.running[st.key]
 	s.mu.Unlock()
-	if old != nil && old.fingerprint == fp {
+	if old != nil && old.fingerprint == fp && !old.ended() {
 		return nil
 	}
 	if old != nil {
