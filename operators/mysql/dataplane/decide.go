@@ -211,13 +211,13 @@ func (o Observation) divergence(primary, m MemberState) string {
 	if m.Replica && !m.IORunning && m.LastIOErrno == errIOSourceLacksPosition && o.followsPrimary(m) {
 		return fmt.Sprintf("the primary cannot serve its position: %s", m.LastIOError)
 	}
-	if o.Errant == nil {
-		return ""
-	}
 	if primary.Purged != "" && o.Contains != nil {
 		if has, err := o.Contains(m.GTID, primary.Purged); err == nil && !has {
 			return fmt.Sprintf("the primary no longer has the binlogs it needs (purged up to %s)", primary.Purged)
 		}
+	}
+	if o.Errant == nil {
+		return ""
 	}
 	errant, err := o.Errant(primary.GTID, m.GTID)
 	if err != nil {
