@@ -115,9 +115,10 @@ func (l *loop) logStepError(err error) {
 	l.lastErr = msg
 }
 
-// switchoverTarget is the member a human asked for (the annotation), or, when the
-// cluster is scaling below the primary's ordinal, the first reachable member that
-// stays; "" for none.
+// switchoverTarget is the member a human asked for (the annotation); or, when the
+// primary must leave — the cluster is scaling below its ordinal, or the reconciler
+// restarts it last in a rollout — the first reachable, replicating member that stays;
+// "" for none.
 func (l *loop) switchoverTarget(ctx context.Context, c *v1alpha1.MySQLCluster) string {
 	primary := l.sup.Primary()
 	if target := c.Annotations[v1alpha1.AnnotationSwitchoverTo]; target != "" {
@@ -129,16 +130,36 @@ func (l *loop) switchoverTarget(ctx context.Context, c *v1alpha1.MySQLCluster) s
 		}
 		return target
 	}
-	ordinal, ok := l.names.Ordinal(primary)
-	if !ok || ordinal < c.Spec.Replicas {
+	vacate, _ := l.sv.vacate.Load().(string)
+	reason, why := primaryMustLeave(l.names, primary, c.Spec.Replicas, vacate)
+	if reason == "" {
 		return ""
 	}
-	for _, st := range l.lastStates {
-		if o, _ := l.names.Ordinal(st.Name); o < c.Spec.Replicas && st.Reachable && st.Replica && st.IORunning {
-			if l.lastState != dataplane.StateSwitchover {
-				l.s.recorder.Eventf(c, corev1.EventTypeNormal, "SwitchoverForScaleDown",
-					"Scaling to %d members removes the primary %s; switching over to %s first", c.Spec.Replicas, primary, st.Name)
-			}
+	target := successor(l.lastStates, l.names, primary, c.Spec.Replicas)
+	if target != "" && l.lastState != dataplane.StateSwitchover {
+		l.s.recorder.Eventf(c, corev1.EventTypeNormal, reason, "%s; switching over to %s first", why, target)
+	}
+	return target
+}
+
+// primaryMustLeave gives the Event reason and message when the primary has to hand
+// over on its own: the cluster is scaling below its ordinal, or a rollout restarts
+// it (vacate names it, once every replica runs the new revision).
+func primaryMustLeave(names workload.Names, primary string, replicas int32, vacate string) (reason, why string) {
+	if ordinal, ok := names.Ordinal(primary); ok && ordinal >= replicas {
+		return "SwitchoverForScaleDown", fmt.Sprintf("Scaling to %d members removes the primary %s", replicas, primary)
+	}
+	if vacate != "" && vacate == primary {
+		return "SwitchoverForRestart", fmt.Sprintf("Every replica runs the new revision; %s is restarted last", primary)
+	}
+	return "", ""
+}
+
+// successor is the first reachable, replicating member other than the primary that
+// stays when the cluster has replicas members; "" when there is none.
+func successor(states []dataplane.MemberState, names workload.Names, primary string, replicas int32) string {
+	for _, st := range states {
+		if o, _ := names.Ordinal(st.Name); o < replicas && st.Name != primary && st.Reachable && st.Replica && st.IORunning {
 			return st.Name
 		}
 	}

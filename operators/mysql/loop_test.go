@@ -9,6 +9,7 @@ import (
 
 	"github.com/stowage/stowage/api/v1alpha1"
 	"github.com/stowage/stowage/operators/mysql/dataplane"
+	"github.com/stowage/stowage/pkg/workload"
 )
 
 func TestSemiSyncAcks(t *testing.T) {
@@ -88,5 +89,42 @@ func TestSettingsFingerprintComparesValues(t *testing.T) {
 	changed.spec.FailoverGrace.Duration = 6 * time.Second
 	if changed.fingerprint() == read().fingerprint() {
 		t.Errorf("a changed grace keeps the fingerprint")
+	}
+}
+
+func TestPrimaryHandover(t *testing.T) {
+	names := workload.Names{Cluster: "db"}
+	follows := func(name string) dataplane.MemberState {
+		return dataplane.MemberState{Name: name, Reachable: true, Replica: true, IORunning: true}
+	}
+	lost := dataplane.MemberState{Name: "db-1", Reachable: false}
+	primary := dataplane.MemberState{Name: "db-0", Reachable: true}
+	cases := []struct {
+		name       string
+		primary    string
+		replicas   int32
+		vacate     string
+		states     []dataplane.MemberState
+		wantReason string
+		wantTarget string
+	}{
+		{"steady", "db-0", 3, "", []dataplane.MemberState{primary, follows("db-1"), follows("db-2")}, "", ""},
+		{"rollout restarts the primary last", "db-0", 3, "db-0", []dataplane.MemberState{primary, follows("db-1"), follows("db-2")}, "SwitchoverForRestart", "db-1"},
+		{"a stale request for another member", "db-0", 3, "db-2", []dataplane.MemberState{primary, follows("db-1"), follows("db-2")}, "", ""},
+		{"an unreachable member is skipped", "db-0", 3, "db-0", []dataplane.MemberState{primary, lost, follows("db-2")}, "SwitchoverForRestart", "db-2"},
+		{"scale-down past the primary", "db-3", 3, "", []dataplane.MemberState{follows("db-0"), follows("db-1"), follows("db-2"), {Name: "db-3", Reachable: true}}, "SwitchoverForScaleDown", "db-0"},
+		{"no member to hand over to", "db-0", 3, "db-0", []dataplane.MemberState{primary, lost}, "SwitchoverForRestart", ""},
+	}
+	for _, tc := range cases {
+		reason, _ := primaryMustLeave(names, tc.primary, tc.replicas, tc.vacate)
+		if reason != tc.wantReason {
+			t.Errorf("%s: reason %q, want %q", tc.name, reason, tc.wantReason)
+		}
+		if reason == "" {
+			continue
+		}
+		if got := successor(tc.states, names, tc.primary, tc.replicas); got != tc.wantTarget {
+			t.Errorf("%s: successor %q, want %q", tc.name, got, tc.wantTarget)
+		}
 	}
 }

@@ -68,6 +68,7 @@ type supervision struct {
 	done        chan struct{}
 	primary     atomic.Value // string
 	inSync      atomic.Bool
+	vacate      atomic.Value // string: the member the reconciler asks the primary role off
 }
 
 // ended reports a supervisor whose goroutine returned (it could not connect, or it
@@ -169,6 +170,16 @@ func (e Engine) InSync(key client.ObjectKey) bool {
 	}
 	run := e.Supervisors.get(key)
 	return run != nil && run.inSync.Load()
+}
+
+// Vacate implements cluster.DataPlane.
+func (e Engine) Vacate(key client.ObjectKey, member string) {
+	if e.Supervisors == nil {
+		return
+	}
+	if run := e.Supervisors.get(key); run != nil {
+		run.vacate.Store(member)
+	}
 }
 
 var _ cluster.DataPlane = Engine{}

@@ -57,4 +57,8 @@ type DataPlane interface {
 	// InSync reports whether every existing member follows the primary and is caught
 	// up, which is when the next member may be added.
 	InSync(key client.ObjectKey) bool
+	// Vacate asks the manager to switch the primary role from member to another
+	// member, so that member can be restarted; "" withdraws the request. The
+	// reconciler repeats it every pass while it holds.
+	Vacate(key client.ObjectKey, member string)
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -42,6 +43,15 @@ type state struct {
 	cluster   v1alpha1.Cluster
 	blueprint workload.Blueprint
 	pods      []corev1.Pod
+	// requeue asks for another pass after this long (0: only when something changes).
+	requeue time.Duration
+}
+
+// requeueAfter asks for another pass within d, keeping the soonest of several asks.
+func (s *state) requeueAfter(d time.Duration) {
+	if s.requeue == 0 || d < s.requeue {
+		s.requeue = d
+	}
 }
 
 // step is one named concern of a reconcile pass; steps run in order and a failing one
@@ -61,6 +71,7 @@ func (r *Reconciler) steps() []step {
 		{"disruption budget", r.reconcileDisruptionBudget},
 		{"roles", r.reconcileRoles},
 		{"data plane", r.reconcileDataPlane},
+		{"rollout", r.reconcileRollout},
 	}
 }
 
@@ -107,7 +118,10 @@ func (r *Reconciler) finish(ctx context.Context, original v1alpha1.Cluster, s *s
 		}
 		log.FromContext(ctx).Error(err, "Status update failed")
 	}
-	return reconcile.Result{}, stepErr
+	if stepErr != nil {
+		return reconcile.Result{}, stepErr
+	}
+	return reconcile.Result{RequeueAfter: s.requeue}, nil
 }
 
 // SetupWithManager registers the reconciler for the engine's kind.

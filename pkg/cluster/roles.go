@@ -28,13 +28,18 @@ func (r *Reconciler) reconcileRoles(ctx context.Context, s *state) error {
 		status.CurrentPrimary = s.blueprint.Names().Pod(0)
 		r.Recorder.Eventf(s.cluster, corev1.EventTypeNormal, "PrimaryAssigned", "Bootstrapping with %s as primary", status.CurrentPrimary)
 	}
-	primary := status.CurrentPrimary
+	return LabelRoles(ctx, r.Client, pods, r.currentPrimary(s))
+}
+
+// currentPrimary is the member the data-plane manager treats as primary while it
+// runs (its word is the freshest), else the one status names.
+func (r *Reconciler) currentPrimary(s *state) string {
 	if dp, ok := r.Engine.(DataPlane); ok {
 		if p, running := dp.Primary(client.ObjectKeyFromObject(s.cluster)); running && p != "" {
-			primary = p
+			return p
 		}
 	}
-	return LabelRoles(ctx, r.Client, pods, primary)
+	return s.cluster.GetClusterStatus().CurrentPrimary
 }
 
 // LabelRoles labels primary as the primary and every other member as a replica.

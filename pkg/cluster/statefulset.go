@@ -25,6 +25,10 @@ func (r *Reconciler) reconcileStatefulSet(ctx context.Context, s *state) error {
 	if found {
 		keepClaimTemplates(desired, existing)
 		desired.Spec.Replicas = ptr.To(nextReplicas(existing, bp.Workload.Replicas, r.scaleGate(s)))
+		if *desired.Spec.Replicas != bp.Workload.Replicas {
+			// The data plane's gate opens without an event the controller watches.
+			s.requeueAfter(rolloutPoll)
+		}
 	}
 	if err := apply.Object(ctx, r.Client, desired); err != nil {
 		return err
@@ -69,13 +73,8 @@ func (r *Reconciler) scaleGate(s *state) scaleGate {
 	if !ok || !s.blueprint.HasPrimary {
 		return g
 	}
-	key := client.ObjectKeyFromObject(s.cluster)
-	g.inSync = dp.InSync(key)
-	primary, known := dp.Primary(key)
-	if !known {
-		primary = s.cluster.GetClusterStatus().CurrentPrimary
-	}
-	if ordinal, ok := s.blueprint.Names().Ordinal(primary); ok {
+	g.inSync = dp.InSync(client.ObjectKeyFromObject(s.cluster))
+	if ordinal, ok := s.blueprint.Names().Ordinal(r.currentPrimary(s)); ok {
 		g.keep = ordinal + 1
 	}
 	return g

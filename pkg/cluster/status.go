@@ -109,8 +109,10 @@ func (r *Reconciler) observe(ctx context.Context, s *state) (observation, error)
 	}
 	if found {
 		obs.updated = sts.Status.UpdatedReplicas
+		// With OnDelete the controller never moves currentRevision forward, so the
+		// count of members at the update revision is what tells a rollout apart.
 		obs.rolling = sts.Status.ObservedGeneration < sts.Generation ||
-			(sts.Status.UpdateRevision != "" && sts.Status.CurrentRevision != sts.Status.UpdateRevision)
+			sts.Status.UpdatedReplicas < sts.Status.Replicas
 	}
 	return obs, nil
 }

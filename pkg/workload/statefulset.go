@@ -36,7 +36,9 @@ func StatefulSet(bp Blueprint) *appsv1.StatefulSet {
 			ServiceName:         names.HeadlessService(),
 			PodManagementPolicy: policy,
 			Selector:            &metav1.LabelSelector{MatchLabels: SelectorLabels(bp.Engine, bp.Name)},
-			UpdateStrategy:      appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType},
+			// The operator restarts members itself, replicas first and the primary
+			// last after a switchover, which no StatefulSet strategy can express.
+			UpdateStrategy: appsv1.StatefulSetUpdateStrategy{Type: appsv1.OnDeleteStatefulSetStrategyType},
 			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
 				WhenDeleted: pvcRetention(bp.Workload.Storage.RetentionPolicy.WhenDeleted),
 				WhenScaled:  pvcRetention(bp.Workload.Storage.RetentionPolicy.WhenScaled),

@@ -94,9 +94,11 @@ func TestMySQL(t *testing.T) {
 		},
 	}
 	ec.failovers = func(t *testing.T) {
+		startMySQLClient(context.Background(), t)
 		t.Run("FailoverOnPrimaryPodDeletion", func(t *testing.T) { checkMySQLFailover(t, "primary pod deleted", false, deletePod) })
 		t.Run("FailoverOnPrimaryServerKilled", func(t *testing.T) { checkMySQLFailover(t, "primary mariadbd killed", false, killServer) })
 		t.Run("FailoverOnNodeLoss", func(t *testing.T) { checkMySQLFailover(t, "primary's node lost", true, loseNode) })
+		t.Run("RollingRestartReplicasFirst", checkMySQLRollingRestart)
 	}
 	ec.run(t)
 }

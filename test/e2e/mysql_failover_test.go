@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/stowage/stowage/api/v1alpha1"
@@ -22,24 +24,94 @@ import (
 // two-core machine. The measured figure is printed in the timing table.
 const failoverBudget = 60 * time.Second
 
-// mysqlWriter inserts numbered rows through the primary Service from a member that is
-// not the primary, and remembers every insert the server acknowledged.
+// mysqlClientPod runs the mariadb client outside the cluster's members, so a writer
+// keeps going while any member restarts; the root password reaches it through its
+// environment, from the cluster's Secret, never a command line.
+const mysqlClientPod = "e2e-mysql-client"
+
+func startMySQLClient(ctx context.Context, t *testing.T) {
+	t.Helper()
+	c := &v1alpha1.MySQLCluster{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: "mysql-sample"}, c); err != nil {
+		t.Fatal(err)
+	}
+	var sts appsv1.StatefulSet
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: "mysql-sample"}, &sts); err != nil {
+		t.Fatal(err)
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: mysqlClientPod, Namespace: samplesNS},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "mysql", Image: sts.Spec.Template.Spec.Containers[0].Image, ImagePullPolicy: corev1.PullIfNotPresent,
+			Command: []string{"sleep", "infinity"},
+			Env: []corev1.EnvVar{{Name: "MARIADB_ROOT_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: c.Status.CredentialsSecret}, Key: "root-password",
+			}}}},
+		}}, TerminationGracePeriodSeconds: new(int64)},
+	}
+	if err := k8s.Create(ctx, pod); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), pod) })
+	eventually(t, 2*time.Minute, "the mysql client pod runs", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(pod), pod); err != nil {
+			return err
+		}
+		if !podReady(pod) {
+			return fmt.Errorf("phase %s", pod.Status.Phase)
+		}
+		return nil
+	})
+}
+
+// mysqlWriter inserts numbered rows through the primary Service from the client pod
+// and remembers every insert the server acknowledged, and when.
 type mysqlWriter struct {
-	from  string
 	mu    sync.Mutex
 	acked []int
-	last  time.Time
+	at    []time.Time
+	stop  func()
+}
+
+// startMySQLWriter empties the test table and starts writing; it returns once writes
+// flow. The caller stops it with w.stop.
+func startMySQLWriter(t *testing.T) *mysqlWriter {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := mysqlClient(ctx, "CREATE DATABASE IF NOT EXISTS e2e; CREATE TABLE IF NOT EXISTS e2e.w (id INT PRIMARY KEY); TRUNCATE e2e.w"); err != nil {
+		t.Fatal(err)
+	}
+	w := &mysqlWriter{}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(wctx) }()
+	var once sync.Once
+	w.stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(w.stop)
+	eventually(t, time.Minute, "writes flow", func() error {
+		if n, _ := w.lastAck(); n < 3 {
+			return fmt.Errorf("%d writes so far", n)
+		}
+		return nil
+	}, 200*time.Millisecond)
+	return w
+}
+
+func mysqlClient(ctx context.Context, stmt string) (string, error) {
+	return inPod(ctx, mysqlClientPod, "mysql", fmt.Sprintf(
+		`MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h mysql-sample-primary -uroot --connect-timeout=2 -N -B -e "%s" 2>&1`, stmt))
 }
 
 func (w *mysqlWriter) run(ctx context.Context) {
 	for id := 1; ctx.Err() == nil; {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := inPod(cctx, w.from, "mysql", fmt.Sprintf(
-			`MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h mysql-sample-primary -uroot --connect-timeout=2 -e "INSERT INTO e2e.w VALUES (%d)" 2>&1`, id))
+		out, err := mysqlClient(cctx, fmt.Sprintf("INSERT INTO e2e.w VALUES (%d)", id))
 		cancel()
-		if err == nil || strings.Contains(err.Error(), "Duplicate entry") {
+		// A duplicate is an insert that committed although its acknowledgement was lost
+		// with the connection: it counts, and the next id follows.
+		if err == nil || strings.Contains(out, "Duplicate entry") {
 			w.mu.Lock()
-			w.acked, w.last = append(w.acked, id), time.Now()
+			w.acked, w.at = append(w.acked, id), append(w.at, time.Now())
 			w.mu.Unlock()
 			id++
 			continue
@@ -54,16 +126,32 @@ func (w *mysqlWriter) lastAck() (int, time.Time) {
 	if len(w.acked) == 0 {
 		return 0, time.Time{}
 	}
-	return w.acked[len(w.acked)-1], w.last
+	return w.acked[len(w.acked)-1], w.at[len(w.at)-1]
 }
 
-func mysqlPrimary(ctx context.Context, t *testing.T) string {
+// longestPause is the longest time between two acknowledged writes.
+func (w *mysqlWriter) longestPause() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var longest time.Duration
+	for i := 1; i < len(w.at); i++ {
+		longest = max(longest, w.at[i].Sub(w.at[i-1]))
+	}
+	return longest
+}
+
+func mysqlSample(ctx context.Context, t *testing.T) *v1alpha1.MySQLCluster {
 	t.Helper()
 	c := &v1alpha1.MySQLCluster{}
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: "mysql-sample"}, c); err != nil {
 		t.Fatal(err)
 	}
-	return c.Status.CurrentPrimary
+	return c
+}
+
+func mysqlPrimary(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	return mysqlSample(ctx, t).Status.CurrentPrimary
 }
 
 // disruption takes the primary away; undo (may be nil) gives back what it took that
@@ -76,30 +164,7 @@ type disruption func(ctx context.Context, primary string) (undo func(), err erro
 func checkMySQLFailover(t *testing.T, label string, mustMove bool, disrupt disruption) {
 	ctx := context.Background()
 	primary := mysqlPrimary(ctx, t)
-	pods, err := podsOf(ctx, "mysql", "mysql-sample")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &mysqlWriter{}
-	for _, p := range pods {
-		if p.Name != primary && podReady(&p) {
-			w.from = p.Name
-			break
-		}
-	}
-	if _, err := inPod(ctx, w.from, "mysql", `MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h mysql-sample-primary -uroot -e "CREATE DATABASE IF NOT EXISTS e2e; CREATE TABLE IF NOT EXISTS e2e.w (id INT PRIMARY KEY); TRUNCATE e2e.w"`); err != nil {
-		t.Fatal(err)
-	}
-	wctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); w.run(wctx) }()
-	defer func() { stop(); <-done }()
-	eventually(t, time.Minute, "writes flow", func() error {
-		if n, _ := w.lastAck(); n < 3 {
-			return fmt.Errorf("%d writes so far", n)
-		}
-		return nil
-	}, 200*time.Millisecond)
+	w := startMySQLWriter(t)
 
 	disruptedAt := time.Now()
 	undo, err := disrupt(ctx, primary)
@@ -133,10 +198,19 @@ func checkMySQLFailover(t *testing.T, label string, mustMove bool, disrupt disru
 	if rto > failoverBudget {
 		t.Errorf("writes resumed after %s, over the %s budget", rto, failoverBudget)
 	}
-	stop()
-	<-done
+	w.stop()
+	checkMySQLConsistent(ctx, t, w, label)
+	if undo != nil {
+		undo()
+	}
+	waitMySQLHealthy(ctx, t)
+}
 
-	// The primary Service selects exactly the pod status names.
+// checkMySQLConsistent checks that the primary Service selects exactly the pod status
+// names, and that no acknowledged write is missing on it.
+func checkMySQLConsistent(ctx context.Context, t *testing.T, w *mysqlWriter, label string) {
+	t.Helper()
+	now := mysqlPrimary(ctx, t)
 	var selected corev1.PodList
 	if err := k8s.List(ctx, &selected, client.InNamespace(samplesNS), client.MatchingLabels{
 		"app.kubernetes.io/instance": "mysql-sample", "stowage.dev/role": "primary"}); err != nil {
@@ -147,8 +221,7 @@ func checkMySQLFailover(t *testing.T, label string, mustMove bool, disrupt disru
 	} else if got := selected.Items[0].Name; got != now {
 		t.Errorf("the primary label is on %s, status names %s", got, now)
 	}
-	// No acknowledged write is missing on the primary.
-	out, err := inPod(ctx, w.from, "mysql", `MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h mysql-sample-primary -uroot -N -B -e "SELECT id FROM e2e.w"`)
+	out, err := mysqlClient(ctx, "SELECT id FROM e2e.w")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,10 +241,11 @@ func checkMySQLFailover(t *testing.T, label string, mustMove bool, disrupt disru
 	if len(lost) > 0 {
 		t.Errorf("acknowledged writes missing after %s: %v", label, lost)
 	}
-	if undo != nil {
-		undo()
-	}
-	// The cluster heals: every member Ready and replicating again.
+}
+
+// waitMySQLHealthy waits until every member is Ready and replicating again.
+func waitMySQLHealthy(ctx context.Context, t *testing.T) {
+	t.Helper()
 	eventually(t, 3*time.Minute, "replication is healthy again", func() error {
 		c := &v1alpha1.MySQLCluster{}
 		if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: "mysql-sample"}, c); err != nil {
