@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,9 +31,8 @@ type MariaDB struct {
 	Port     int
 	DataDir  string
 	config   string
-	cmd      *exec.Cmd
-	done     chan error
 	logPath  string
+	process
 }
 
 // nextServerID gives every server of the process its own id, as replication requires
@@ -123,38 +121,6 @@ func (m *MariaDB) DSN() string {
 	return c.FormatDSN()
 }
 
-// Running reports whether the process is alive.
-func (m *MariaDB) Running() bool {
-	if m.done == nil {
-		return false
-	}
-	select {
-	case <-m.done:
-		return false
-	default:
-		return true
-	}
-}
-
-// Kill ends the server with SIGKILL, as a crashed node would.
-func (m *MariaDB) Kill() { m.signal(syscall.SIGKILL) }
-
-// Stop shuts the server down cleanly.
-func (m *MariaDB) Stop() { m.signal(syscall.SIGTERM) }
-
-func (m *MariaDB) signal(sig syscall.Signal) {
-	if !m.Running() {
-		return
-	}
-	_ = m.cmd.Process.Signal(sig)
-	select {
-	case <-m.done:
-	case <-time.After(30 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-m.done
-	}
-}
-
 // Wipe replaces a stopped server's data directory with an empty, initialised one, as a
 // rebuilt member starts.
 func (m *MariaDB) Wipe(t *testing.T) {
@@ -205,13 +171,9 @@ performance_schema = OFF
 		return err
 	}
 	m.logPath = filepath.Join(m.DataDir, "error.log")
-	m.cmd = exec.Command(mariadbd(), "--defaults-file="+cnf, "--user=root", "--log-error="+m.logPath)
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := m.cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w", m.Name, err)
+	if err := m.launch(mariadbd(), "--defaults-file="+cnf, "--user=root", "--log-error="+m.logPath); err != nil {
+		return fmt.Errorf("%s: %w", m.Name, err)
 	}
-	m.done = make(chan error, 1)
-	go func() { m.done <- m.cmd.Wait(); close(m.done) }()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	db, err := sql.Open("mysql", m.DSN())
