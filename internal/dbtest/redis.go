@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,13 +100,15 @@ func (r *Redis) start() error {
 	if err := os.WriteFile(auth, []byte(fmt.Sprintf("requirepass %q\nmasterauth %q\n", RedisPassword, RedisPassword)), 0o600); err != nil {
 		return err
 	}
+	// What differs between a pod and a loopback process replaces the pod's lines (dir
+	// takes effect as it is read, so a later line cannot just override it).
 	var conf strings.Builder
 	for _, line := range strings.Split(r.config, "\n") {
-		if !strings.HasPrefix(line, "include ") {
+		key, _, _ := strings.Cut(line, " ")
+		if !slices.Contains([]string{"port", "bind", "dir", "logfile", "include"}, key) {
 			conf.WriteString(line + "\n")
 		}
 	}
-	// What differs between a pod and a loopback process comes last and wins.
 	r.logPath = filepath.Join(r.Dir, "redis.log")
 	fmt.Fprintf(&conf, "port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\ninclude %s\n", r.Port, r.Dir, r.logPath, auth)
 	path := filepath.Join(r.Dir, "redis.conf")

@@ -8,14 +8,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/operators/redis/redisconf"
 	"github.com/stowage/stowage/pkg/cluster"
 	"github.com/stowage/stowage/pkg/workload"
 )
 
 const (
 	engineName = "redis"
-	port       = 6379
-	dataPath   = "/data"
+	port       = redisconf.Port
 	configPath = "/etc/redis"
 	configFile = "redis.conf"
 	// userID is the redis user of the official image.
@@ -59,17 +59,17 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 		bp.Image = e.Options.Image
 	}
 	bp.HasPrimary = true
-	bp.DataPath = dataPath
+	bp.DataPath = redisconf.DataPath
 	bp.ConfigPath = configPath
 	bp.UserID = userID
-	bp.Config = map[string]string{configFile: renderRedisConf(c.Spec.Persistence, c.Spec.Parameters)}
+	bp.Config = map[string]string{configFile: redisconf.Render(c.Spec.Persistence, c.Spec.Parameters)}
 	bp.CredentialKeys = []string{KeyPassword}
 	bp.ClientPorts = []corev1.ServicePort{{Name: "redis", Port: port, TargetPort: intstr.FromString("redis"), Protocol: corev1.ProtocolTCP}}
 
 	// The password reaches redis through an include file written from the
 	// environment, never through argv, where any process on the node could read it.
 	start := fmt.Sprintf(`umask 077 && printf 'requirepass "%%s"\nmasterauth "%%s"\n' "$REDIS_PASSWORD" "$REDIS_PASSWORD" > %s && exec redis-server %s`,
-		authFile, path.Join(configPath, configFile))
+		redisconf.AuthFile, path.Join(configPath, configFile))
 	bp.Container = workload.Container{
 		Command: []string{"/bin/sh", "-c", start},
 		Env: []corev1.EnvVar{

@@ -1,4 +1,4 @@
-package redis
+package redisconf
 
 import (
 	"strings"
@@ -9,7 +9,7 @@ import (
 	"github.com/stowage/stowage/api/v1alpha1"
 )
 
-func TestRenderRedisConf(t *testing.T) {
+func TestRender(t *testing.T) {
 	cases := []struct {
 		name    string
 		p       v1alpha1.RedisPersistence
@@ -18,7 +18,8 @@ func TestRenderRedisConf(t *testing.T) {
 		wantNot []string
 	}{
 		{"defaults", v1alpha1.RedisPersistence{}, nil,
-			[]string{"appendonly yes\n", "appendfsync everysec\n", "save 3600 1 300 100 60 10000\n", "dir /data\n", "protected-mode no\n"}, nil},
+			[]string{"appendonly yes\n", "appendfsync everysec\n", "save 3600 1 300 100 60 10000\n", "dir /data\n", "protected-mode no\n",
+				"replicaof 127.0.0.1 1\n"}, nil},
 		{"rdb off, aof off", v1alpha1.RedisPersistence{AppendOnly: ptr.To(false), RDBSave: ptr.To("")}, nil,
 			[]string{"appendonly no\n", "save \"\"\n"}, []string{"appendonly yes"}},
 		{"user parameters merged, reserved ones lose", v1alpha1.RedisPersistence{AppendFsync: "always"},
@@ -27,7 +28,7 @@ func TestRenderRedisConf(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := renderRedisConf(tc.p, tc.params)
+			got := Render(tc.p, tc.params)
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("missing %q in\n%s", w, got)
@@ -39,7 +40,7 @@ func TestRenderRedisConf(t *testing.T) {
 				}
 			}
 			// The credentials include comes last so no earlier line can override it.
-			if !strings.HasSuffix(got, "include "+authFile+"\n") {
+			if !strings.HasSuffix(got, "include "+AuthFile+"\n") {
 				t.Errorf("the auth include is not the last line:\n%s", got)
 			}
 			if strings.Contains(got, "requirepass") {
