@@ -83,13 +83,18 @@ func (l *loop) run(ctx context.Context) error {
 			l.log.Error(err, "Reading the cluster")
 		} else {
 			l.cluster = c
+			began := time.Now()
 			plan, states, err := l.sup.Step(ctx, l.switchoverTarget(ctx, c))
 			if errors.Is(err, errPrimaryMoved) {
 				return err
 			}
 			l.logStepError(err)
 			l.sv.primary.Store(l.sup.Primary())
-			l.sv.inSync.Store(inSync(plan, states, l.sup.Primary()))
+			if inSync(plan, states, l.sup.Primary()) {
+				l.sv.syncedAt.Store(began.UnixNano())
+			} else {
+				l.sv.syncedAt.Store(0)
+			}
 			l.lastStates = states
 			l.announce(plan)
 			l.report(ctx, plan, states)

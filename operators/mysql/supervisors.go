@@ -67,7 +67,7 @@ type supervision struct {
 	cancel      context.CancelFunc
 	done        chan struct{}
 	primary     atomic.Value // string
-	inSync      atomic.Bool
+	syncedAt    atomic.Int64 // unix nanoseconds; 0 when the latest pass found the cluster out of sync
 	vacate      atomic.Value // string: the member the reconciler asks the primary role off
 }
 
@@ -162,14 +162,16 @@ func (e Engine) Primary(key client.ObjectKey) (string, bool) {
 	return p, p != ""
 }
 
-// InSync implements cluster.DataPlane. Without a data plane (envtest) nothing holds
-// scaling back.
-func (e Engine) InSync(key client.ObjectKey) bool {
+// SyncedAt implements cluster.DataPlane.
+func (e Engine) SyncedAt(key client.ObjectKey) time.Time {
 	if e.Supervisors == nil {
-		return true
+		return time.Time{}
 	}
 	run := e.Supervisors.get(key)
-	return run != nil && run.inSync.Load()
+	if run == nil || run.syncedAt.Load() == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, run.syncedAt.Load())
 }
 
 // Vacate implements cluster.DataPlane.

@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"context"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -21,6 +23,35 @@ func (r *Reconciler) reconcileDataPlane(ctx context.Context, s *state) error {
 		return err
 	}
 	return dp.Supervise(ctx, s.cluster, s.blueprint, ptr.Deref(sts.Spec.Replicas, 1))
+}
+
+// dataPlaneInSync reports whether the data plane saw every member in sync in a pass
+// that began after the newest member became ready: an earlier pass may not have
+// noticed a member restarting at all. Without a data plane, readiness is all.
+func (r *Reconciler) dataPlaneInSync(s *state) bool {
+	dp, ok := r.Engine.(DataPlane)
+	if !ok || !s.blueprint.HasPrimary {
+		return true
+	}
+	synced := dp.SyncedAt(client.ObjectKeyFromObject(s.cluster))
+	return !synced.IsZero() && synced.After(newestReady(s.pods))
+}
+
+// newestReady is when the member that became ready last did, rounded up to the next
+// second (conditions carry seconds only).
+func newestReady(pods []corev1.Pod) time.Time {
+	var newest time.Time
+	for i := range pods {
+		for _, c := range pods[i].Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && c.LastTransitionTime.After(newest) {
+				newest = c.LastTransitionTime.Time
+			}
+		}
+	}
+	if newest.IsZero() {
+		return newest
+	}
+	return newest.Add(time.Second)
 }
 
 func (r *Reconciler) forgetDataPlane(key client.ObjectKey) {

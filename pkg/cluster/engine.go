@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,9 +55,11 @@ type DataPlane interface {
 	// Primary is the member the manager treats as primary; ok is false when no manager
 	// runs for the cluster.
 	Primary(key client.ObjectKey) (primary string, ok bool)
-	// InSync reports whether every existing member follows the primary and is caught
-	// up, which is when the next member may be added.
-	InSync(key client.ObjectKey) bool
+	// SyncedAt is when the manager's latest pass began if it found every existing
+	// member following the primary and caught up; zero when that pass did not. The
+	// reconciler adds or restarts the next member only once a pass that began after
+	// the last member became ready found the cluster in sync.
+	SyncedAt(key client.ObjectKey) time.Time
 	// Vacate asks the manager to switch the primary role from member to another
 	// member, so that member can be restarted; "" withdraws the request. The
 	// reconciler repeats it every pass while it holds.

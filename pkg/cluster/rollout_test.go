@@ -3,6 +3,7 @@ package cluster
 import (
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -91,5 +92,25 @@ func TestNextRestart(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestNewestReady(t *testing.T) {
+	at := func(sec int64, ready bool) corev1.Pod {
+		status := corev1.ConditionTrue
+		if !ready {
+			status = corev1.ConditionFalse
+		}
+		return corev1.Pod{Status: corev1.PodStatus{Conditions: []corev1.PodCondition{
+			{Type: corev1.PodReady, Status: status, LastTransitionTime: metav1.Unix(sec, 0)},
+		}}}
+	}
+	if got := newestReady(nil); !got.IsZero() {
+		t.Errorf("no pods: %s", got)
+	}
+	// The newest ready member counts, rounded up to the next second; unready ones not.
+	got := newestReady([]corev1.Pod{at(100, true), at(160, true), at(200, false)})
+	if want := time.Unix(161, 0); !got.Equal(want) {
+		t.Errorf("newestReady = %s, want %s", got, want)
 	}
 }

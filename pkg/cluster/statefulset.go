@@ -68,12 +68,10 @@ type scaleGate struct {
 }
 
 func (r *Reconciler) scaleGate(s *state) scaleGate {
-	g := scaleGate{inSync: true}
-	dp, ok := r.Engine.(DataPlane)
-	if !ok || !s.blueprint.HasPrimary {
+	g := scaleGate{inSync: r.dataPlaneInSync(s)}
+	if _, ok := r.Engine.(DataPlane); !ok || !s.blueprint.HasPrimary {
 		return g
 	}
-	g.inSync = dp.InSync(client.ObjectKeyFromObject(s.cluster))
 	if ordinal, ok := s.blueprint.Names().Ordinal(r.currentPrimary(s)); ok {
 		g.keep = ordinal + 1
 	}

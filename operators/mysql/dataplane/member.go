@@ -212,12 +212,30 @@ func (m *Member) Promote(ctx context.Context) error {
 	return m.exec(ctx, stmts...)
 }
 
+// fenceWait bounds how long read_only may wait for commits in flight before the
+// sessions holding them are ended: a commit waiting for a semi-sync acknowledgement
+// that will not come would otherwise hold the fence (and the supervisor) for good.
+const fenceWait = 3 * time.Second
+
 // Fence stops the member from accepting application writes, then ends every
 // application session, so that no session opened before the fence writes after it.
 func (m *Member) Fence(ctx context.Context) error {
-	if err := m.exec(ctx, m.flavor.SetReadOnly(true)...); err != nil {
-		return err
+	wctx, cancel := context.WithTimeout(ctx, fenceWait)
+	err := m.exec(wctx, m.flavor.SetReadOnly(true)...)
+	cancel()
+	if err != nil {
+		if err := m.endSessions(ctx); err != nil {
+			return err
+		}
+		if err := m.exec(ctx, m.flavor.SetReadOnly(true)...); err != nil {
+			return err
+		}
 	}
+	return m.endSessions(ctx)
+}
+
+// endSessions ends every application session on the member.
+func (m *Member) endSessions(ctx context.Context) error {
 	rows, err := m.db.QueryContext(ctx, sessionsToEnd(m.accounts))
 	if err != nil {
 		return fmt.Errorf("%s: listing sessions to end: %w", m.Name, err)

@@ -159,3 +159,47 @@ func TestDataPlaneUnreachableMember(t *testing.T) {
 		t.Errorf("reading a dead member took %s; health checks must not stall", d)
 	}
 }
+
+// TestDataPlaneFenceEndsAStuckCommit fences a primary whose commit waits for a
+// semi-sync acknowledgement that will not come (no replica attached): read_only
+// waits for that commit, so the fence must end the session holding it instead of
+// waiting with it.
+func TestDataPlaneFenceEndsAStuckCommit(t *testing.T) {
+	dbtest.RequireMariaDB(t)
+	ctx := context.Background()
+	_, members := threeMembers(t)
+	m := members[0]
+	if err := m.Promote(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SemiSync(ctx, 1, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	app, err := sql.Open("mysql", fmt.Sprintf("root:%s@tcp(%s)/", dbtest.RootPassword, m.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	mustExec(t, app, "SET GLOBAL rpl_semi_sync_master_enabled = OFF", "CREATE DATABASE app", "CREATE TABLE app.t (id INT PRIMARY KEY)")
+	if err := m.SemiSync(ctx, 1, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	stuck := make(chan error, 1)
+	go func() { _, err := app.Exec("INSERT INTO app.t VALUES (1)"); stuck <- err }()
+	time.Sleep(500 * time.Millisecond)
+	fctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	started := time.Now()
+	if err := m.Fence(fctx); err != nil {
+		t.Fatalf("fencing with a commit stuck on semi-sync: %v", err)
+	}
+	if st := m.State(ctx); !st.ReadOnly {
+		t.Errorf("not read-only after the fence: %+v", st)
+	}
+	select {
+	case err := <-stuck:
+		t.Logf("the stuck commit ended with %v; fence took %s", err, time.Since(started).Round(time.Millisecond))
+	case <-time.After(10 * time.Second):
+		t.Errorf("the stuck session was not ended")
+	}
+}

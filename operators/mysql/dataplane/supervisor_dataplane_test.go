@@ -317,3 +317,31 @@ func roundAll(ds []time.Duration) []time.Duration {
 	}
 	return out
 }
+
+// TestDataPlaneRestartedReplicasAcknowledge restarts both replicas, as a rolling
+// restart does. Their IO threads reconnect with the server, before the supervisor
+// looks at them; unless they acknowledge from the start (my.cnf), the primary's next
+// commit waits for an acknowledgement that never comes (for semiSyncTimeout).
+func TestDataPlaneRestartedReplicasAcknowledge(t *testing.T) {
+	dbtest.RequireMariaDB(t)
+	c := startCluster(t, 250*time.Millisecond)
+	primary := c.server(c.sup.Primary()).DB(t)
+	mustExec(t, primary, "CREATE DATABASE app", "CREATE TABLE app.writes (id INT PRIMARY KEY)")
+	for _, s := range c.servers {
+		if s.Name != c.sup.Primary() {
+			s.Restart(t)
+		}
+	}
+	c.waitFor(t, StateHealthy, 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	started := time.Now()
+	if _, err := primary.ExecContext(ctx, "INSERT INTO app.writes VALUES (1)"); err != nil {
+		t.Fatalf("a commit after the replicas restarted: %v (after %s)", err, time.Since(started))
+	}
+	var name, status string
+	if err := primary.QueryRow("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'").Scan(&name, &status); err != nil || status != "ON" {
+		t.Errorf("semi-sync on the primary: %q (%v), want ON", status, err)
+	}
+	t.Logf("a commit took %s after both replicas restarted", time.Since(started).Round(time.Millisecond))
+}

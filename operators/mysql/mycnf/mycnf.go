@@ -33,6 +33,9 @@ func managedOptions(flavor v1alpha1.MySQLFlavor) map[string]string {
 		"character_set_server":           "utf8mb4",
 		"read_only":                      "ON",
 	}
+	// A replica's IO thread restarts with the server, before the data-plane manager
+	// sees it; unless it acknowledges from the start, a primary whose commits wait
+	// for an acknowledgement would wait on it for good (semiSyncTimeout).
 	switch flavor {
 	case v1alpha1.FlavorMariaDB:
 		opts["log_slave_updates"] = "ON"
@@ -40,6 +43,7 @@ func managedOptions(flavor v1alpha1.MySQLFlavor) map[string]string {
 		// The users' administrator has no SUPER (it would write through read_only);
 		// with row-based binlogs, routines and triggers are safe to create without it.
 		opts["log_bin_trust_function_creators"] = "ON"
+		opts["rpl_semi_sync_slave_enabled"] = "ON"
 	default:
 		opts["gtid_mode"] = "ON"
 		opts["enforce_gtid_consistency"] = "ON"
@@ -47,6 +51,7 @@ func managedOptions(flavor v1alpha1.MySQLFlavor) map[string]string {
 		// Semi-sync is a plugin in MySQL (built in for MariaDB); loading it here lets
 		// the operator switch it with plain SET GLOBAL statements.
 		opts["plugin_load_add"] = "rpl_semi_sync_source=semisync_source.so;rpl_semi_sync_replica=semisync_replica.so"
+		opts["rpl_semi_sync_replica_enabled"] = "ON"
 	}
 	return opts
 }

@@ -15,10 +15,11 @@ func TestRenderMyCnf(t *testing.T) {
 		wantNot []string
 	}{
 		{v1alpha1.FlavorMariaDB, nil,
-			[]string{"[mysqld]", "log_bin = binlog", "gtid_strict_mode = ON", "log_slave_updates = ON", "sync_binlog = 1", "skip_name_resolve = ON"},
+			[]string{"[mysqld]", "log_bin = binlog", "gtid_strict_mode = ON", "log_slave_updates = ON", "sync_binlog = 1", "skip_name_resolve = ON", "rpl_semi_sync_slave_enabled = ON"},
 			[]string{"gtid_mode", "enforce_gtid_consistency"}},
 		{v1alpha1.FlavorMySQL, nil,
-			[]string{"gtid_mode = ON", "enforce_gtid_consistency = ON", "log_replica_updates = ON", "plugin_load_add = rpl_semi_sync_source=semisync_source.so;rpl_semi_sync_replica=semisync_replica.so"},
+			[]string{"gtid_mode = ON", "enforce_gtid_consistency = ON", "log_replica_updates = ON", "plugin_load_add = rpl_semi_sync_source=semisync_source.so;rpl_semi_sync_replica=semisync_replica.so",
+				"rpl_semi_sync_replica_enabled = ON"},
 			[]string{"gtid_strict_mode"}},
 		{v1alpha1.FlavorMariaDB, map[string]string{"max_connections": "500", "sync_binlog": "0", "skip_symbolic_links": ""},
 			[]string{"max_connections = 500", "sync_binlog = 1", "\nskip_symbolic_links\n"},
