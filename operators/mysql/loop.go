@@ -3,9 +3,7 @@ package mysql
 import (
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
-	"slices"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -16,7 +14,7 @@ import (
 
 	"github.com/stowage/stowage/api/v1alpha1"
 	"github.com/stowage/stowage/operators/mysql/dataplane"
-	"github.com/stowage/stowage/pkg/cluster"
+	"github.com/stowage/stowage/pkg/supervise"
 	"github.com/stowage/stowage/pkg/workload"
 )
 
@@ -29,7 +27,7 @@ type loop struct {
 	s        *Supervisors
 	st       settings
 	names    workload.Names
-	sv       *supervision
+	sv       *supervise.Run
 	log      logr.Logger
 	interval time.Duration
 	sup      *dataplane.Supervisor
@@ -76,7 +74,7 @@ func (l *loop) run(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		c := &v1alpha1.MySQLCluster{}
-		if err := l.s.client.Get(ctx, l.st.key, c); err != nil {
+		if err := l.s.Client.Get(ctx, l.st.key, c); err != nil {
 			if apierrors.IsNotFound(err) || ctx.Err() != nil {
 				return nil
 			}
@@ -85,21 +83,17 @@ func (l *loop) run(ctx context.Context) error {
 			l.cluster = c
 			began := time.Now()
 			plan, states, err := l.sup.Step(ctx, l.switchoverTarget(ctx, c))
-			if errors.Is(err, errPrimaryMoved) {
+			if errors.Is(err, supervise.ErrPrimaryMoved) {
 				return err
 			}
 			l.logStepError(err)
-			l.sv.primary.Store(l.sup.Primary())
-			if inSync(plan, states, l.sup.Primary()) {
-				l.sv.syncedAt.Store(began.UnixNano())
-			} else {
-				l.sv.syncedAt.Store(0)
-			}
+			l.sv.SetPrimary(l.sup.Primary())
+			l.sv.Synced(began, inSync(plan, states, l.sup.Primary()))
 			l.lastStates = states
 			l.announce(plan)
 			l.report(ctx, plan, states)
-			l.labelRoles(ctx)
-			l.finishSwitchover(ctx)
+			l.s.LabelRoles(ctx, engineName, l.st.key, l.sup.Primary())
+			l.s.FinishSwitchover(ctx, c, l.sup.Primary())
 		}
 		select {
 		case <-ctx.Done():
@@ -125,104 +119,53 @@ func (l *loop) logStepError(err error) {
 // restarts it last in a rollout — the first reachable, replicating member that stays;
 // "" for none.
 func (l *loop) switchoverTarget(ctx context.Context, c *v1alpha1.MySQLCluster) string {
-	primary := l.sup.Primary()
-	if target := c.Annotations[v1alpha1.AnnotationSwitchoverTo]; target != "" {
-		if !slices.Contains(l.st.members, target) {
-			l.s.recorder.Eventf(c, corev1.EventTypeWarning, "SwitchoverRejected",
-				"%s is not a member of %s (members: %v); annotation removed", target, c.Name, l.st.members)
-			l.removeAnnotation(ctx, c)
-			return ""
-		}
+	if target := l.s.SwitchoverRequest(ctx, c, l.st.members); target != "" {
 		return target
 	}
-	vacate, _ := l.sv.vacate.Load().(string)
-	reason, why := primaryMustLeave(l.names, primary, c.Spec.Replicas, vacate)
+	primary := l.sup.Primary()
+	reason, why := supervise.PrimaryMustLeave(l.names, primary, c.Spec.Replicas, l.sv.Vacating())
 	if reason == "" {
 		return ""
 	}
 	target := successor(l.lastStates, l.names, primary, c.Spec.Replicas)
 	if target != "" && l.lastState != dataplane.StateSwitchover {
-		l.s.recorder.Eventf(c, corev1.EventTypeNormal, reason, "%s; switching over to %s first", why, target)
+		l.s.Recorder.Eventf(c, corev1.EventTypeNormal, reason, "%s; switching over to %s first", why, target)
 	}
 	return target
-}
-
-// primaryMustLeave gives the Event reason and message when the primary has to hand
-// over on its own: the cluster is scaling below its ordinal, or a rollout restarts
-// it (vacate names it, once every replica runs the new revision).
-func primaryMustLeave(names workload.Names, primary string, replicas int32, vacate string) (reason, why string) {
-	if ordinal, ok := names.Ordinal(primary); ok && ordinal >= replicas {
-		return "SwitchoverForScaleDown", fmt.Sprintf("Scaling to %d members removes the primary %s", replicas, primary)
-	}
-	if vacate != "" && vacate == primary {
-		return "SwitchoverForRestart", fmt.Sprintf("Every replica runs the new revision; %s is restarted last", primary)
-	}
-	return "", ""
 }
 
 // successor is the first reachable, replicating member other than the primary that
 // stays when the cluster has replicas members; "" when there is none.
 func successor(states []dataplane.MemberState, names workload.Names, primary string, replicas int32) string {
 	for _, st := range states {
-		if o, _ := names.Ordinal(st.Name); o < replicas && st.Name != primary && st.Reachable && st.Replica && st.IORunning {
+		if st.Name != primary && supervise.Stays(names, st.Name, replicas) && st.Reachable && st.Replica && st.IORunning {
 			return st.Name
 		}
 	}
 	return ""
 }
 
-func (l *loop) finishSwitchover(ctx context.Context) {
-	c := l.cluster
-	if target := c.Annotations[v1alpha1.AnnotationSwitchoverTo]; target != "" && target == l.sup.Primary() {
-		l.s.recorder.Eventf(c, corev1.EventTypeNormal, "SwitchoverCompleted", "%s is the primary", target)
-		l.removeAnnotation(ctx, c)
-	}
-}
-
-func (l *loop) removeAnnotation(ctx context.Context, c *v1alpha1.MySQLCluster) {
-	patch := client.MergeFrom(c.DeepCopy())
-	delete(c.Annotations, v1alpha1.AnnotationSwitchoverTo)
-	if err := l.s.client.Patch(ctx, c, patch); err != nil {
-		l.log.Error(err, "Removing the switchover annotation")
-	}
-}
-
-// commit records the new primary in status before the supervisor opens it for
-// writes. The optimistic lock and the check of the previous primary make it the one
-// place where two operator instances, or a restarted one, could disagree — and there
-// the later one loses and restarts from what was committed.
+// commit records the new primary in status before the supervisor opens it for writes.
 func (l *loop) commit(ctx context.Context, newPrimary string, plan dataplane.Plan) error {
 	old := l.sup.Primary()
-	for attempt := 0; ; attempt++ {
-		c := &v1alpha1.MySQLCluster{}
-		if err := l.s.reader.Get(ctx, l.st.key, c); err != nil {
-			return fmt.Errorf("reading the cluster: %w", err)
-		}
-		if c.Status.CurrentPrimary != "" && c.Status.CurrentPrimary != old {
-			return fmt.Errorf("%w: %s, not %s", errPrimaryMoved, c.Status.CurrentPrimary, old)
-		}
-		patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
-		c.Status.CurrentPrimary = newPrimary
-		if c.Status.Replication == nil {
-			c.Status.Replication = &v1alpha1.MySQLReplicationStatus{}
-		}
-		c.Status.Replication.LastFailover = &v1alpha1.PrimaryChange{
-			Kind: string(plan.State), From: old, To: newPrimary, At: metav1.Now(), Reason: plan.Reason,
-		}
-		err := l.s.client.Status().Patch(ctx, c, patch)
-		if apierrors.IsConflict(err) && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("writing status.currentPrimary: %w", err)
-		}
-		kind, reason := corev1.EventTypeWarning, "Failover"
-		if plan.State == dataplane.StateSwitchover {
-			kind, reason = corev1.EventTypeNormal, "Switchover"
-		}
-		l.s.recorder.Eventf(c, kind, reason, "Promoting %s (was %s): %s", newPrimary, old, plan.Reason)
-		return nil
+	change := &v1alpha1.PrimaryChange{Kind: string(plan.State), From: old, To: newPrimary, At: metav1.Now(), Reason: plan.Reason}
+	err := l.s.CommitPrimary(ctx, l.st.key, func() v1alpha1.Cluster { return &v1alpha1.MySQLCluster{} }, old, newPrimary,
+		func(c v1alpha1.Cluster) {
+			mc := c.(*v1alpha1.MySQLCluster)
+			if mc.Status.Replication == nil {
+				mc.Status.Replication = &v1alpha1.MySQLReplicationStatus{}
+			}
+			mc.Status.Replication.LastFailover = change
+		})
+	if err != nil {
+		return err
 	}
+	kind, reason := corev1.EventTypeWarning, "Failover"
+	if plan.State == dataplane.StateSwitchover {
+		kind, reason = corev1.EventTypeNormal, "Switchover"
+	}
+	l.s.Recorder.Eventf(l.cluster, kind, reason, "Promoting %s (was %s): %s", newPrimary, old, plan.Reason)
+	return nil
 }
 
 func (l *loop) notify(n dataplane.Notice) {
@@ -233,7 +176,7 @@ func (l *loop) notify(n dataplane.Notice) {
 	if n.Warning {
 		kind = corev1.EventTypeWarning
 	}
-	l.s.recorder.Event(l.cluster, kind, n.Reason, n.Message)
+	l.s.Recorder.Event(l.cluster, kind, n.Reason, n.Message)
 }
 
 // announce emits an Event when the replication state changes. Failover and
@@ -256,7 +199,7 @@ func (l *loop) announce(plan dataplane.Plan) {
 	default:
 		return
 	}
-	l.s.recorder.Event(l.cluster, kind, reason, plan.Reason)
+	l.s.Recorder.Event(l.cluster, kind, reason, plan.Reason)
 }
 
 // report writes status.replication when something a human cares about changed, and
@@ -273,24 +216,13 @@ func (l *loop) report(ctx context.Context, plan dataplane.Plan, states []datapla
 		next.LastFailover = c.Status.Replication.LastFailover
 	}
 	c.Status.Replication = &next
-	if err := l.s.client.Status().Patch(ctx, c, patch); err != nil {
+	if err := l.s.Client.Status().Patch(ctx, c, patch); err != nil {
 		if ctx.Err() == nil {
 			l.log.Error(err, "Writing status.replication")
 		}
 		return
 	}
 	l.written, l.writtenAt = &next, now.Time
-}
-
-func (l *loop) labelRoles(ctx context.Context) {
-	var pods corev1.PodList
-	if err := l.s.client.List(ctx, &pods, client.InNamespace(l.st.key.Namespace),
-		client.MatchingLabels(workload.SelectorLabels(engineName, l.st.key.Name))); err != nil {
-		return
-	}
-	if err := cluster.LabelRoles(ctx, l.s.client, pods.Items, l.sup.Primary()); err != nil && ctx.Err() == nil {
-		l.log.Error(err, "Moving role labels")
-	}
 }
 
 // inSync: the primary is healthy and every replica follows it, caught up — the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stowage/stowage/api/v1alpha1"
 	"github.com/stowage/stowage/operators/mysql/dataplane"
+	"github.com/stowage/stowage/pkg/supervise"
 	"github.com/stowage/stowage/pkg/workload"
 )
 
@@ -116,7 +117,7 @@ func TestPrimaryHandover(t *testing.T) {
 		{"no member to hand over to", "db-0", 3, "db-0", []dataplane.MemberState{primary, lost}, "SwitchoverForRestart", ""},
 	}
 	for _, tc := range cases {
-		reason, _ := primaryMustLeave(names, tc.primary, tc.replicas, tc.vacate)
+		reason, _ := supervise.PrimaryMustLeave(names, tc.primary, tc.replicas, tc.vacate)
 		if reason != tc.wantReason {
 			t.Errorf("%s: reason %q, want %q", tc.name, reason, tc.wantReason)
 		}

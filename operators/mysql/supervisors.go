@@ -8,20 +8,17 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/stowage/stowage/api/v1alpha1"
 	"github.com/stowage/stowage/operators/mysql/dataplane"
 	"github.com/stowage/stowage/pkg/cluster"
+	"github.com/stowage/stowage/pkg/supervise"
 	"github.com/stowage/stowage/pkg/workload"
 )
 
@@ -39,46 +36,22 @@ func PodDNSAddress(namespace, headlessService, pod string) string {
 // they write status.currentPrimary (the commit of a failover or switchover),
 // status.replication and the members' role labels, and emit the Events.
 type Supervisors struct {
-	client    client.Client
-	reader    client.Reader
-	recorder  record.EventRecorder
+	supervise.Kit
+	*supervise.Registry
 	addressOf AddressFunc
-	log       logr.Logger
-
-	mu      sync.Mutex
-	running map[client.ObjectKey]*supervision
 }
 
 // NewSupervisors uses the manager's client, API reader and event recorder.
 func NewSupervisors(mgr ctrl.Manager, addressOf AddressFunc) *Supervisors {
 	return &Supervisors{
-		client:    mgr.GetClient(),
-		reader:    mgr.GetAPIReader(),
-		recorder:  mgr.GetEventRecorderFor("stowage-mysql"),
+		Kit: supervise.Kit{
+			Client:   mgr.GetClient(),
+			Reader:   mgr.GetAPIReader(),
+			Recorder: mgr.GetEventRecorderFor("stowage-mysql"),
+			Log:      ctrl.Log.WithName("mysql-supervisor"),
+		},
+		Registry:  supervise.NewRegistry(),
 		addressOf: addressOf,
-		log:       ctrl.Log.WithName("mysql-supervisor"),
-		running:   map[client.ObjectKey]*supervision{},
-	}
-}
-
-// supervision is one cluster's running supervisor.
-type supervision struct {
-	fingerprint string
-	cancel      context.CancelFunc
-	done        chan struct{}
-	primary     atomic.Value // string
-	syncedAt    atomic.Int64 // unix nanoseconds; 0 when the latest pass found the cluster out of sync
-	vacate      atomic.Value // string: the member the reconciler asks the primary role off
-}
-
-// ended reports a supervisor whose goroutine returned (it could not connect, or it
-// read the cluster as gone from a cache that lagged); the next reconcile starts a new one.
-func (r *supervision) ended() bool {
-	select {
-	case <-r.done:
-		return true
-	default:
-		return false
 	}
 }
 
@@ -123,7 +96,7 @@ func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.B
 		return fmt.Errorf("mysql engine got a %T", c)
 	}
 	secret := &corev1.Secret{}
-	if err := e.Supervisors.client.Get(ctx, client.ObjectKey{Namespace: bp.Namespace, Name: bp.SecretName}, secret); err != nil {
+	if err := e.Supervisors.Client.Get(ctx, client.ObjectKey{Namespace: bp.Namespace, Name: bp.SecretName}, secret); err != nil {
 		return fmt.Errorf("reading the credentials: %w", err)
 	}
 	st := settings{
@@ -139,13 +112,16 @@ func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.B
 		st.members = append(st.members, names.Pod(i))
 		st.addrs = append(st.addrs, e.Supervisors.addressOf(bp.Namespace, names.HeadlessService(), names.Pod(i)))
 	}
-	return e.Supervisors.ensure(st, names)
+	e.Supervisors.Ensure(st.key, st.fingerprint(), func(ctx context.Context, run *supervise.Run) {
+		e.Supervisors.supervise(ctx, st, names, run)
+	})
+	return nil
 }
 
 // Forget implements cluster.DataPlane.
 func (e Engine) Forget(key client.ObjectKey) {
 	if e.Supervisors != nil {
-		e.Supervisors.stop(key)
+		e.Supervisors.Stop(key)
 	}
 }
 
@@ -154,12 +130,7 @@ func (e Engine) Primary(key client.ObjectKey) (string, bool) {
 	if e.Supervisors == nil {
 		return "", false
 	}
-	run := e.Supervisors.get(key)
-	if run == nil {
-		return "", false
-	}
-	p, _ := run.primary.Load().(string)
-	return p, p != ""
+	return e.Supervisors.Registry.Primary(key)
 }
 
 // SyncedAt implements cluster.DataPlane.
@@ -167,75 +138,23 @@ func (e Engine) SyncedAt(key client.ObjectKey) time.Time {
 	if e.Supervisors == nil {
 		return time.Time{}
 	}
-	run := e.Supervisors.get(key)
-	if run == nil || run.syncedAt.Load() == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, run.syncedAt.Load())
+	return e.Supervisors.Registry.SyncedAt(key)
 }
 
 // Vacate implements cluster.DataPlane.
 func (e Engine) Vacate(key client.ObjectKey, member string) {
-	if e.Supervisors == nil {
-		return
-	}
-	if run := e.Supervisors.get(key); run != nil {
-		run.vacate.Store(member)
+	if e.Supervisors != nil {
+		e.Supervisors.Registry.Vacate(key, member)
 	}
 }
 
 var _ cluster.DataPlane = Engine{}
 
-func (s *Supervisors) get(key client.ObjectKey) *supervision {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.running[key]
-}
-
-func (s *Supervisors) ensure(st settings, names workload.Names) error {
-	fp := st.fingerprint()
-	s.mu.Lock()
-	old := s.running[st.key]
-	s.mu.Unlock()
-	if old != nil && old.fingerprint == fp && !old.ended() {
-		return nil
-	}
-	if old != nil {
-		old.cancel()
-		<-old.done
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	run := &supervision{fingerprint: fp, cancel: cancel, done: make(chan struct{})}
-	s.mu.Lock()
-	s.running[st.key] = run
-	s.mu.Unlock()
-	go func() {
-		defer close(run.done)
-		s.supervise(ctx, st, names, run)
-	}()
-	return nil
-}
-
-func (s *Supervisors) stop(key client.ObjectKey) {
-	s.mu.Lock()
-	run := s.running[key]
-	delete(s.running, key)
-	s.mu.Unlock()
-	if run != nil {
-		run.cancel()
-		<-run.done
-	}
-}
-
-// errPrimaryMoved: status names another primary than the supervisor started from
-// (another operator instance, or a commit this one has not seen yet).
-var errPrimaryMoved = errors.New("status.currentPrimary changed under the supervisor")
-
 // supervise runs a cluster's supervisor until ctx ends. It (re)starts from the primary
 // recorded in status, read from the API server, not the cache: an operator restarted
 // in the middle of a failover resumes from what was committed and never promotes twice.
-func (s *Supervisors) supervise(ctx context.Context, st settings, names workload.Names, run *supervision) {
-	log := s.log.WithValues("cluster", st.key)
+func (s *Supervisors) supervise(ctx context.Context, st settings, names workload.Names, run *supervise.Run) {
+	log := s.Log.WithValues("cluster", st.key)
 	flavor := dataplane.FlavorFor(st.flavor)
 	var members []*dataplane.Member
 	for i, name := range st.members {
@@ -250,7 +169,7 @@ func (s *Supervisors) supervise(ctx context.Context, st settings, names workload
 	interval := orDefault(st.spec.HealthCheckInterval, time.Second)
 	for ctx.Err() == nil {
 		c := &v1alpha1.MySQLCluster{}
-		if err := s.reader.Get(ctx, st.key, c); err != nil {
+		if err := s.Reader.Get(ctx, st.key, c); err != nil {
 			if apierrors.IsNotFound(err) {
 				return
 			}
@@ -262,11 +181,11 @@ func (s *Supervisors) supervise(ctx context.Context, st settings, names workload
 		if primary == "" {
 			primary = names.Pod(0)
 		}
-		run.primary.Store(primary)
+		run.SetPrimary(primary)
 		l := &loop{s: s, st: st, names: names, sv: run, log: log, interval: interval}
 		l.sup = dataplane.NewSupervisor(l.topology(members), primary, l.commit)
 		l.sup.Notify = l.notify
-		if err := l.run(ctx); !errors.Is(err, errPrimaryMoved) {
+		if err := l.run(ctx); !errors.Is(err, supervise.ErrPrimaryMoved) {
 			return
 		}
 		log.Info("The primary changed in status; restarting from it")
