@@ -45,9 +45,9 @@ func (l *loop) topology(members []*dataplane.Member) dataplane.Topology {
 	t := dataplane.Topology{
 		Members:         members,
 		Replication:     l.st.accounts.Replication,
-		Grace:           orDefault(spec.FailoverGrace, 5*time.Second),
+		Grace:           supervise.OrDefault(spec.FailoverGrace, 5*time.Second),
 		SemiSyncAcks:    l.st.acks,
-		SemiSyncTimeout: orDefault(spec.SemiSyncTimeout, 24*time.Hour),
+		SemiSyncTimeout: supervise.OrDefault(spec.SemiSyncTimeout, 24*time.Hour),
 		CatchUpTimeout:  time.Minute,
 		ManualFailover:  spec.AutomaticFailover != nil && !*spec.AutomaticFailover,
 		RebuildErrant:   spec.RebuildErrantReplicas == nil || *spec.RebuildErrantReplicas,
@@ -57,13 +57,6 @@ func (l *loop) topology(members []*dataplane.Member) dataplane.Topology {
 		t.Contains, t.Errant = dataplane.MariaDBContains, dataplane.MariaDBErrant
 	}
 	return t
-}
-
-func orDefault(d *metav1.Duration, def time.Duration) time.Duration {
-	if d == nil || d.Duration <= 0 {
-		return def
-	}
-	return d.Duration
 }
 
 // run steps the supervisor every interval: gather → decide → act, then status, role
@@ -182,24 +175,10 @@ func (l *loop) notify(n dataplane.Notice) {
 // announce emits an Event when the replication state changes. Failover and
 // switchover have their own, from commit.
 func (l *loop) announce(plan dataplane.Plan) {
-	if plan.State == l.lastState {
-		return
+	if plan.State != l.lastState {
+		l.lastState = plan.State
+		l.s.Announce(l.cluster, string(plan.State), plan.Reason)
 	}
-	l.lastState = plan.State
-	kind, reason := corev1.EventTypeNormal, ""
-	switch plan.State {
-	case dataplane.StatePrimaryLost:
-		kind, reason = corev1.EventTypeWarning, "PrimaryUnreachable"
-	case dataplane.StateUnsafe:
-		kind, reason = corev1.EventTypeWarning, "FailoverBlocked"
-	case dataplane.StateDegraded:
-		kind, reason = corev1.EventTypeWarning, "ReplicationDegraded"
-	case dataplane.StateHealthy:
-		reason = "ReplicationHealthy"
-	default:
-		return
-	}
-	l.s.Recorder.Event(l.cluster, kind, reason, plan.Reason)
 }
 
 // report writes status.replication when something a human cares about changed, and

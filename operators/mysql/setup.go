@@ -4,6 +4,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/stowage/stowage/pkg/cluster"
+	"github.com/stowage/stowage/pkg/supervise"
 )
 
 // +kubebuilder:rbac:groups=stowage.dev,resources=mysqlclusters,verbs=get;list;watch;update;patch
@@ -13,6 +14,6 @@ import (
 // that reaches members by their stable DNS names.
 func Setup(mgr ctrl.Manager, opts Options) error {
 	e := NewEngine(opts)
-	e.Supervisors = NewSupervisors(mgr, PodDNSAddress)
+	e.Supervisors = NewSupervisors(mgr, supervise.PodDNS(port))
 	return cluster.Register(mgr, e)
 }

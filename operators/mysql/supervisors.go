@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -22,14 +20,6 @@ import (
 	"github.com/stowage/stowage/pkg/workload"
 )
 
-// AddressFunc gives the host:port the operator reaches a member at.
-type AddressFunc func(namespace, headlessService, pod string) string
-
-// PodDNSAddress reaches a member by its stable DNS name, as in a cluster.
-func PodDNSAddress(namespace, headlessService, pod string) string {
-	return net.JoinHostPort(fmt.Sprintf("%s.%s.%s.svc", pod, headlessService, namespace), strconv.Itoa(port))
-}
-
 // Supervisors runs one dataplane.Supervisor per MySQLCluster, each in its own
 // goroutine that checks the members every spec.replication.healthCheckInterval. The
 // reconciler starts and restarts them (Supervise) and asks them who the primary is;
@@ -38,11 +28,11 @@ func PodDNSAddress(namespace, headlessService, pod string) string {
 type Supervisors struct {
 	supervise.Kit
 	*supervise.Registry
-	addressOf AddressFunc
+	addressOf supervise.AddressFunc
 }
 
 // NewSupervisors uses the manager's client, API reader and event recorder.
-func NewSupervisors(mgr ctrl.Manager, addressOf AddressFunc) *Supervisors {
+func NewSupervisors(mgr ctrl.Manager, addressOf supervise.AddressFunc) *Supervisors {
 	return &Supervisors{
 		Kit: supervise.Kit{
 			Client:   mgr.GetClient(),
@@ -166,7 +156,7 @@ func (s *Supervisors) supervise(ctx context.Context, st settings, names workload
 		defer m.Close()
 		members = append(members, m)
 	}
-	interval := orDefault(st.spec.HealthCheckInterval, time.Second)
+	interval := supervise.OrDefault(st.spec.HealthCheckInterval, time.Second)
 	for ctx.Err() == nil {
 		c := &v1alpha1.MySQLCluster{}
 		if err := s.Reader.Get(ctx, st.key, c); err != nil {
@@ -174,7 +164,7 @@ func (s *Supervisors) supervise(ctx context.Context, st settings, names workload
 				return
 			}
 			log.Error(err, "Reading the cluster")
-			sleep(ctx, interval)
+			supervise.Sleep(ctx, interval)
 			continue
 		}
 		primary := c.Status.CurrentPrimary
@@ -189,12 +179,5 @@ func (s *Supervisors) supervise(ctx context.Context, st settings, names workload
 			return
 		}
 		log.Info("The primary changed in status; restarting from it")
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
 	}
 }

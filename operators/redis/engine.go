@@ -34,10 +34,12 @@ type Options struct {
 // DefaultOptions uses the official image.
 func DefaultOptions() Options { return Options{Image: "redis:7"} }
 
-// Engine describes RedisClusters to the shared reconciler.
+// Engine describes RedisClusters to the shared reconciler. With Supervisors it also
+// runs each cluster's data-plane manager (replication, failover, switchover).
 type Engine struct {
 	cluster.Identity
-	Options Options
+	Options     Options
+	Supervisors *Supervisors
 }
 
 // NewEngine describes RedisClusters with the given options.

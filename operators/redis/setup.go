@@ -4,12 +4,16 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/stowage/stowage/pkg/cluster"
+	"github.com/stowage/stowage/pkg/supervise"
 )
 
 // +kubebuilder:rbac:groups=stowage.dev,resources=redisclusters,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=stowage.dev,resources=redisclusters/status,verbs=get;update;patch
 
-// Setup registers the RedisCluster controller with the manager.
+// Setup registers the RedisCluster controller, with a data-plane manager per cluster
+// that reaches members by their stable DNS names.
 func Setup(mgr ctrl.Manager, opts Options) error {
-	return cluster.Register(mgr, NewEngine(opts))
+	e := NewEngine(opts)
+	e.Supervisors = NewSupervisors(mgr, supervise.PodDNS(port))
+	return cluster.Register(mgr, e)
 }

@@ -103,3 +103,23 @@ func (k Kit) LabelRoles(ctx context.Context, engine string, key client.ObjectKey
 		k.Log.Error(err, "Moving role labels")
 	}
 }
+
+// Announce emits the Event for a replication state the loop just entered. Every
+// engine's data plane names its states alike (Healthy, Degraded, PrimaryLost, Unsafe,
+// …); failovers and switchovers have their own Events, from the commit.
+func (k Kit) Announce(c v1alpha1.Cluster, state, reason string) {
+	kind, event := corev1.EventTypeWarning, ""
+	switch state {
+	case "PrimaryLost":
+		event = "PrimaryUnreachable"
+	case "Unsafe":
+		event = "FailoverBlocked"
+	case "Degraded":
+		event = "ReplicationDegraded"
+	case "Healthy":
+		kind, event = corev1.EventTypeNormal, "ReplicationHealthy"
+	default:
+		return
+	}
+	k.Recorder.Event(c, kind, event, reason)
+}

@@ -7,10 +7,14 @@ package supervise
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -130,5 +134,33 @@ func (g *Registry) SyncedAt(key client.ObjectKey) time.Time {
 func (g *Registry) Vacate(key client.ObjectKey, member string) {
 	if run := g.get(key); run != nil {
 		run.vacate.Store(member)
+	}
+}
+
+// AddressFunc gives the host:port at which the operator — and the other members —
+// reach a member.
+type AddressFunc func(namespace, headlessService, pod string) string
+
+// PodDNS reaches members by their stable DNS names on port, as in a cluster; the
+// data-plane tests pass loopback addresses instead, to the same code.
+func PodDNS(port int) AddressFunc {
+	return func(namespace, headlessService, pod string) string {
+		return net.JoinHostPort(fmt.Sprintf("%s.%s.%s.svc", pod, headlessService, namespace), strconv.Itoa(port))
+	}
+}
+
+// OrDefault is a spec duration, or def when it is unset or not positive.
+func OrDefault(d *metav1.Duration, def time.Duration) time.Duration {
+	if d == nil || d.Duration <= 0 {
+		return def
+	}
+	return d.Duration
+}
+
+// Sleep waits for d or until ctx ends.
+func Sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
 	}
 }

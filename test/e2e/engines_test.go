@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -94,11 +95,11 @@ func TestMySQL(t *testing.T) {
 		},
 	}
 	ec.failovers = func(t *testing.T) {
-		startMySQLClient(context.Background(), t)
-		t.Run("FailoverOnPrimaryPodDeletion", func(t *testing.T) { checkMySQLFailover(t, "primary pod deleted", false, deletePod) })
-		t.Run("FailoverOnPrimaryServerKilled", func(t *testing.T) { checkMySQLFailover(t, "primary mariadbd killed", false, killServer) })
-		t.Run("FailoverOnNodeLoss", func(t *testing.T) { checkMySQLFailover(t, "primary's node lost", true, loseNode) })
-		t.Run("RollingRestartReplicasFirst", checkMySQLRollingRestart)
+		mysqlStore.startClient(context.Background(), t)
+		t.Run("FailoverOnPrimaryPodDeletion", func(t *testing.T) { mysqlStore.checkFailover(t, "primary pod deleted", false, deletePod) })
+		t.Run("FailoverOnPrimaryServerKilled", func(t *testing.T) { mysqlStore.checkFailover(t, "primary mariadbd killed", false, killServer) })
+		t.Run("FailoverOnNodeLoss", func(t *testing.T) { mysqlStore.checkFailover(t, "primary's node lost", true, loseNode) })
+		t.Run("RollingRestartReplicasFirst", func(t *testing.T) { mysqlStore.checkRollingRestart(t, "max_connections", "301", "302") })
 	}
 	ec.run(t)
 }
@@ -108,7 +109,7 @@ func TestRedis(t *testing.T) {
 	cli := func(ctx context.Context, args string) (string, error) {
 		return inPod(ctx, name+"-1", "redis", "redis-cli -h "+svc+" "+args)
 	}
-	engineCase{
+	ec := engineCase{
 		engine: "redis", name: name,
 		newObj:  func() v1alpha1.Cluster { return &v1alpha1.RedisCluster{} },
 		ownedBy: owned(name, svc, "redis-sample-replicas"),
@@ -123,7 +124,53 @@ func TestRedis(t *testing.T) {
 			out, err := cli(ctx, "get e2e:persist")
 			return strings.TrimSpace(out), err
 		},
-	}.run(t)
+	}
+	ec.failovers = func(t *testing.T) {
+		redisStore.startClient(context.Background(), t)
+		t.Run("FailoverOnPrimaryPodDeletion", func(t *testing.T) { redisStore.checkFailover(t, "primary pod deleted", true, deletePod) })
+		t.Run("FailoverOnPrimaryServerKilled", func(t *testing.T) { redisStore.checkFailover(t, "primary redis-server killed", true, killServer) })
+		t.Run("RollingRestartReplicasFirst", func(t *testing.T) { redisStore.checkRollingRestart(t, "maxmemory-samples", "6", "7") })
+	}
+	ec.run(t)
+}
+
+// mysqlStore writes rows to a table; a write is acknowledged when its commit returns
+// (semi-sync: once a replica has it).
+var mysqlStore = store{
+	engine: "mysql", cluster: "mysql-sample", clientPod: "e2e-mysql-client",
+	secretEnv: map[string]string{"MARIADB_ROOT_PASSWORD": "root-password"},
+	reset:     mysqlSQL("CREATE DATABASE IF NOT EXISTS e2e; CREATE TABLE IF NOT EXISTS e2e.w (id INT PRIMARY KEY); TRUNCATE e2e.w"),
+	insert:    func(id int) string { return mysqlSQL(fmt.Sprintf("INSERT INTO e2e.w VALUES (%d)", id)) },
+	// A duplicate is an insert that committed although its acknowledgement was lost
+	// with the connection: it counts.
+	acked: func(out string, err error) bool { return err == nil || strings.Contains(out, "Duplicate entry") },
+	ids:   mysqlSQL("SELECT id FROM e2e.w"),
+}
+
+func mysqlSQL(stmt string) string {
+	return fmt.Sprintf(`MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h mysql-sample-primary -uroot --connect-timeout=2 -N -B -e "%s" 2>&1`, stmt)
+}
+
+// redisStore adds ids to a set; a write is acknowledged once WAIT reports a replica
+// has it — the write-acknowledgement mode a RedisCluster's status recommends
+// (status.replication.waitReplicas), which no failover loses.
+var redisStore = store{
+	engine: "redis", cluster: "redis-sample", clientPod: "e2e-redis-client",
+	secretEnv: map[string]string{"REDISCLI_AUTH": "password"},
+	reset:     `redis-cli -h redis-sample-primary DEL e2e:w`,
+	insert: func(id int) string {
+		return fmt.Sprintf(`printf 'SADD e2e:w %d\nWAIT 1 2000\n' | redis-cli -h redis-sample-primary 2>&1`, id)
+	},
+	acked: func(out string, err error) bool {
+		lines := strings.Fields(out)
+		if err != nil || len(lines) != 2 {
+			return false
+		}
+		_, added := strconv.Atoi(lines[0])
+		replicas, waited := strconv.Atoi(lines[1])
+		return added == nil && waited == nil && replicas >= 1
+	},
+	ids: `redis-cli -h redis-sample-primary SMEMBERS e2e:w`,
 }
 
 func TestNATS(t *testing.T) {

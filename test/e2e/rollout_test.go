@@ -17,39 +17,55 @@ import (
 	"github.com/stowage/stowage/api/v1alpha1"
 )
 
-// checkMySQLRollingRestart changes a server parameter while a writer runs and checks
-// that every member restarts with it, replicas first from the highest ordinal, and the
+// checkRollingRestart changes a server parameter while a writer runs and checks that
+// every member restarts with it, replicas first from the highest ordinal, and the
 // primary last after a switchover; that writes pause only briefly; and that no
-// acknowledged write is lost.
-func checkMySQLRollingRestart(t *testing.T) {
+// acknowledged write is lost. The parameter is set to value, or to other when a kept
+// cluster has value already.
+func (s store) checkRollingRestart(t *testing.T, param, value, other string) {
 	ctx := context.Background()
-	primary := mysqlPrimary(ctx, t)
-	pods, err := podsOf(ctx, "mysql", "mysql-sample")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Start from a settled cluster: a member not ready yet would (rightly) be
+	// restarted first, out of the order this test checks.
+	var pods []corev1.Pod
+	eventually(t, 3*time.Minute, "every member ready", func() error {
+		var err error
+		if pods, err = podsOf(ctx, s.engine, s.cluster); err != nil {
+			return err
+		}
+		for _, p := range pods {
+			if !podReady(&p) {
+				return fmt.Errorf("%s is not ready", p.Name)
+			}
+		}
+		if c := s.sample(ctx, t); c.GetClusterStatus().Phase != v1alpha1.PhaseReady {
+			return fmt.Errorf("phase %s", c.GetClusterStatus().Phase)
+		}
+		return nil
+	}, 2*time.Second)
+	primary := s.primary(ctx, t)
 	before := map[string]types.UID{}
 	for _, p := range pods {
 		before[p.Name] = p.UID
 	}
-	w := startMySQLWriter(t)
+	w := s.startWriter(t)
 
-	c := mysqlSample(ctx, t)
-	value := "301"
-	if c.Spec.Parameters["max_connections"] == value {
-		value = "302" // a kept cluster that already ran this test
+	c := s.sample(ctx, t)
+	params := c.GetWorkload().Parameters
+	if params[param] == value {
+		value = other
 	}
-	patch := client.MergeFrom(c.DeepCopy())
-	if c.Spec.Parameters == nil {
-		c.Spec.Parameters = map[string]string{}
+	patch := client.MergeFrom(c.DeepCopyObject().(client.Object))
+	if params == nil {
+		params = map[string]string{}
 	}
-	c.Spec.Parameters["max_connections"] = value
+	params[param] = value
+	c.GetWorkload().Parameters = params
 	started := time.Now()
 	if err := k8s.Patch(ctx, c, patch); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Minute, "every member restarted and replication healthy", func() error {
-		pods, err := podsOf(ctx, "mysql", "mysql-sample")
+		pods, err := podsOf(ctx, s.engine, s.cluster)
 		if err != nil {
 			return err
 		}
@@ -58,17 +74,17 @@ func checkMySQLRollingRestart(t *testing.T) {
 				return fmt.Errorf("%s not restarted and ready yet", p.Name)
 			}
 		}
-		c := mysqlSample(ctx, t)
-		if r := c.Status.Replication; r == nil || r.State != "Healthy" || len(r.Members) != 3 || c.Status.Phase != v1alpha1.PhaseReady {
-			return fmt.Errorf("phase %s, replication %+v", c.Status.Phase, r)
+		state, members, _ := s.replication(ctx, t)
+		if phase := s.sample(ctx, t).GetClusterStatus().Phase; state != "Healthy" || members != 3 || phase != v1alpha1.PhaseReady {
+			return fmt.Errorf("phase %s, replication %s with %d members", phase, state, members)
 		}
 		return nil
 	}, 2*time.Second)
 	took := time.Since(started)
 	w.stop()
 	pause := w.longestPause()
-	timings.add("mysql rolling restart (3 members) → done", took)
-	timings.add("mysql rolling restart → longest write pause", pause)
+	timings.add(s.engine+" rolling restart (3 members) → done", took)
+	timings.add(s.engine+" rolling restart → longest write pause", pause)
 	t.Logf("rolling restart took %s; longest pause between acknowledged writes %s", took.Round(time.Second), pause.Round(time.Millisecond))
 	if pause > failoverBudget {
 		t.Errorf("writes paused for %s, over the %s budget", pause, failoverBudget)
@@ -76,7 +92,7 @@ func checkMySQLRollingRestart(t *testing.T) {
 
 	// Order: by the new pods' creation, replicas from the highest ordinal down, the
 	// old primary last — and it had handed over before its pod went away.
-	pods, err = podsOf(ctx, "mysql", "mysql-sample")
+	pods, err := podsOf(ctx, s.engine, s.cluster)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +102,7 @@ func checkMySQLRollingRestart(t *testing.T) {
 		order = append(order, p.Name)
 	}
 	var replicas []string
-	for _, name := range []string{"mysql-sample-2", "mysql-sample-1", "mysql-sample-0"} {
+	for _, name := range []string{s.cluster + "-2", s.cluster + "-1", s.cluster + "-0"} {
 		if name != primary {
 			replicas = append(replicas, name)
 		}
@@ -94,23 +110,22 @@ func checkMySQLRollingRestart(t *testing.T) {
 	if want := append(replicas, primary); !slices.Equal(order, want) {
 		t.Errorf("members restarted in the order %v, want %v (replicas from the highest ordinal, then the primary %s)", order, want, primary)
 	}
-	c = mysqlSample(ctx, t)
-	last := c.Status.Replication.LastFailover
+	_, _, last := s.replication(ctx, t)
 	if last == nil || last.Kind != "Switchover" || last.From != primary {
 		t.Errorf("last primary change %+v, want a switchover away from %s", last, primary)
 	} else if restarted := pods[len(pods)-1]; last.At.After(restarted.CreationTimestamp.Time) {
 		t.Errorf("the switchover (%s) came after %s was recreated (%s)", last.At, restarted.Name, restarted.CreationTimestamp)
 	}
-	checkMySQLConsistent(ctx, t, w, "the rolling restart")
+	s.checkConsistent(ctx, t, w, "the rolling restart")
 
 	// Every member runs with the new setting.
 	for _, p := range pods {
-		out, err := inPod(ctx, p.Name, "mysql", `MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h 127.0.0.1 -uroot -N -B -e "SELECT @@max_connections"`)
+		out, err := inPod(ctx, p.Name, s.engine, s.setting(param))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.TrimSpace(out); got != value {
-			t.Errorf("%s runs with max_connections %s, want %s", p.Name, got, value)
+		if f := strings.Fields(out); len(f) == 0 || f[len(f)-1] != value {
+			t.Errorf("%s runs with %s %q, want %s", p.Name, param, out, value)
 		}
 	}
 }

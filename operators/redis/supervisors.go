@@ -1,0 +1,179 @@
+package redis
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/operators/redis/dataplane"
+	"github.com/stowage/stowage/pkg/cluster"
+	"github.com/stowage/stowage/pkg/supervise"
+	"github.com/stowage/stowage/pkg/workload"
+)
+
+// Supervisors runs one dataplane.Supervisor per RedisCluster, each in its own
+// goroutine that checks the members every spec.replication.healthCheckInterval. They
+// write status.currentPrimary (the commit of a failover or switchover),
+// status.replication and the members' role labels, and emit the Events.
+type Supervisors struct {
+	supervise.Kit
+	*supervise.Registry
+	addressOf supervise.AddressFunc
+}
+
+// NewSupervisors uses the manager's client, API reader and event recorder.
+func NewSupervisors(mgr ctrl.Manager, addressOf supervise.AddressFunc) *Supervisors {
+	return &Supervisors{
+		Kit: supervise.Kit{
+			Client:   mgr.GetClient(),
+			Reader:   mgr.GetAPIReader(),
+			Recorder: mgr.GetEventRecorderFor("stowage-redis"),
+			Log:      ctrl.Log.WithName("redis-supervisor"),
+		},
+		Registry:  supervise.NewRegistry(),
+		addressOf: addressOf,
+	}
+}
+
+// settings are what a supervisor is started with; a change restarts it.
+type settings struct {
+	key         client.ObjectKey
+	members     []string
+	addrs       []string
+	password    string
+	spec        v1alpha1.RedisReplicationSpec
+	minReplicas int
+}
+
+// minReplicas is min-replicas-to-write: the spec's value, or one replica whenever
+// there is one; never more than the replicas that exist, or no write would pass.
+func minReplicas(spec v1alpha1.RedisReplicationSpec, members int32) int {
+	want := 1
+	if spec.MinReplicasToWrite != nil {
+		want = int(*spec.MinReplicasToWrite)
+	}
+	return max(0, min(want, int(members)-1))
+}
+
+// waitReplicas is the WAIT numreplicas that makes a write survive any failover the
+// supervisor makes: a failover needs more than half of the replicas to have lost the
+// primary and promotes the most advanced reachable one, so a write on more than the
+// replicas that may be unreachable — ceil(replicas/2) — is on a candidate.
+func waitReplicas(members int32) int32 {
+	return members / 2
+}
+
+// fingerprint compares settings by value (the spec holds pointers).
+func (s settings) fingerprint() string {
+	spec, _ := json.Marshal(s.spec) // plain data: cannot fail
+	h := sha256.New()
+	fmt.Fprintf(h, "%v|%v|%s|%d|%s", s.members, s.addrs, spec, s.minReplicas, s.password)
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// Supervise implements cluster.DataPlane.
+func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.Blueprint, members int32) error {
+	if e.Supervisors == nil {
+		return nil
+	}
+	rc, ok := c.(*v1alpha1.RedisCluster)
+	if !ok {
+		return fmt.Errorf("redis engine got a %T", c)
+	}
+	secret := &corev1.Secret{}
+	if err := e.Supervisors.Client.Get(ctx, client.ObjectKey{Namespace: bp.Namespace, Name: bp.SecretName}, secret); err != nil {
+		return fmt.Errorf("reading the credentials: %w", err)
+	}
+	st := settings{
+		key:         client.ObjectKeyFromObject(rc),
+		password:    string(secret.Data[KeyPassword]),
+		spec:        rc.Spec.Replication,
+		minReplicas: minReplicas(rc.Spec.Replication, members),
+	}
+	names := bp.Names()
+	for i := range int(members) {
+		st.members = append(st.members, names.Pod(i))
+		st.addrs = append(st.addrs, e.Supervisors.addressOf(bp.Namespace, names.HeadlessService(), names.Pod(i)))
+	}
+	e.Supervisors.Ensure(st.key, st.fingerprint(), func(ctx context.Context, run *supervise.Run) {
+		e.Supervisors.supervise(ctx, st, names, run)
+	})
+	return nil
+}
+
+// Forget implements cluster.DataPlane.
+func (e Engine) Forget(key client.ObjectKey) {
+	if e.Supervisors != nil {
+		e.Supervisors.Stop(key)
+	}
+}
+
+// Primary implements cluster.DataPlane.
+func (e Engine) Primary(key client.ObjectKey) (string, bool) {
+	if e.Supervisors == nil {
+		return "", false
+	}
+	return e.Supervisors.Registry.Primary(key)
+}
+
+// SyncedAt implements cluster.DataPlane.
+func (e Engine) SyncedAt(key client.ObjectKey) time.Time {
+	if e.Supervisors == nil {
+		return time.Time{}
+	}
+	return e.Supervisors.Registry.SyncedAt(key)
+}
+
+// Vacate implements cluster.DataPlane.
+func (e Engine) Vacate(key client.ObjectKey, member string) {
+	if e.Supervisors != nil {
+		e.Supervisors.Registry.Vacate(key, member)
+	}
+}
+
+var _ cluster.DataPlane = Engine{}
+
+// supervise runs a cluster's supervisor until ctx ends, (re)starting from the primary
+// status names, read from the API server: an operator restarted in the middle of a
+// failover resumes from what was committed and never promotes twice.
+func (s *Supervisors) supervise(ctx context.Context, st settings, names workload.Names, run *supervise.Run) {
+	log := s.Log.WithValues("cluster", st.key)
+	var members []*dataplane.Member
+	for i, name := range st.members {
+		m := dataplane.Connect(name, st.addrs[i], st.password)
+		defer m.Close()
+		members = append(members, m)
+	}
+	interval := supervise.OrDefault(st.spec.HealthCheckInterval, time.Second)
+	for ctx.Err() == nil {
+		c := &v1alpha1.RedisCluster{}
+		if err := s.Reader.Get(ctx, st.key, c); err != nil {
+			if apierrors.IsNotFound(err) {
+				return
+			}
+			log.Error(err, "Reading the cluster")
+			supervise.Sleep(ctx, interval)
+			continue
+		}
+		primary := c.Status.CurrentPrimary
+		if primary == "" {
+			primary = names.Pod(0)
+		}
+		run.SetPrimary(primary)
+		l := &loop{s: s, st: st, names: names, sv: run, log: log, interval: interval}
+		l.sup = dataplane.NewSupervisor(l.topology(members), primary, l.commit)
+		if err := l.run(ctx); !errors.Is(err, supervise.ErrPrimaryMoved) {
+			return
+		}
+		log.Info("The primary changed in status; restarting from it")
+	}
+}
