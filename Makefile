@@ -59,8 +59,8 @@ envtest: envtest-assets ## envtest tests against a real kube-apiserver, etcd and
 dataplane: dataplane-deps ## Data-plane tests against real mariadbd/redis-server/nats-server processes on loopback.
 	go test $(GO_TEST_FLAGS) -run 'DataPlane' ./...
 .PHONY: bench-failover
-bench-failover: dataplane-deps ## Kill the MySQL primary under write load 30 times; print the failover time distribution.
-	STOWAGE_FAILOVER_CYCLES=$${CYCLES:-30} go test -count=1 -timeout=30m -run 'TestDataPlaneFailoverUnderWriteLoad' -v ./operators/mysql/dataplane/ | \
+bench-failover: dataplane-deps ## Kill the MySQL and the Redis primary under write load 30 times each; print the failover time distributions and writes lost.
+	STOWAGE_FAILOVER_CYCLES=$${CYCLES:-30} go test -count=1 -timeout=60m -run 'TestDataPlaneFailoverUnderWriteLoad' -v ./operators/mysql/dataplane/ ./operators/redis/dataplane/ | \
 		grep -E 'cycle|failover time|distribution|lost|^(ok|FAIL|--- )'
 dataplane-deps: ## Install the database servers the data-plane tier runs (Debian packages).
 	hack/dataplane-deps.sh

@@ -117,6 +117,21 @@ apiVersion: stowage.dev/v1alpha1
 kind: RedisCluster
 metadata: {name: db}
 spec: {storage: {size: 1Gi}, parameters: {requirepass: hunter2}}`, wantField: "spec.parameters", wantText: "requirepass"},
+		{name: "redis parameter the failover relies on", object: `
+apiVersion: stowage.dev/v1alpha1
+kind: RedisCluster
+metadata: {name: db}
+spec: {storage: {size: 1Gi}, parameters: {min-replicas-to-write: "0"}}`, wantField: "spec.parameters", wantText: "min-replicas-to-write"},
+		{name: "redis max lag above an hour", object: `
+apiVersion: stowage.dev/v1alpha1
+kind: RedisCluster
+metadata: {name: db}
+spec: {storage: {size: 1Gi}, replication: {maxLag: 2h}}`, wantField: "spec.replication.maxLag", wantText: "between 1s and 1h"},
+		{name: "negative redis min replicas", object: `
+apiVersion: stowage.dev/v1alpha1
+kind: RedisCluster
+metadata: {name: db}
+spec: {storage: {size: 1Gi}, replication: {minReplicasToWrite: -1}}`, wantField: "spec.replication.minReplicasToWrite", wantText: "greater than or equal to 0"},
 		{name: "unknown redis mode", object: `
 apiVersion: stowage.dev/v1alpha1
 kind: RedisCluster
