@@ -61,4 +61,3 @@ func TestReplicationStatusAndSync(t *testing.T) {
 		t.Errorf("successor when scaling to 1 = %q, want none", got)
 	}
 }
-
