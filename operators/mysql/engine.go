@@ -44,13 +44,15 @@ func DefaultOptions() Options {
 	return Options{MySQLImage: "mysql:8.4", MariaDBImage: "mariadb:10.11"}
 }
 
-// Engine describes MySQLClusters to the shared reconciler. With Supervisors it also
-// runs each cluster's data-plane manager (replication, failover, switchover); without,
-// it only builds objects (the envtest tier, where no server runs).
+// Engine describes MySQLClusters to the shared reconciler and, through its Supervisors
+// (set by Setup), runs each cluster's data-plane manager: replication, failover,
+// switchover. The envtest tier runs no server and hides the data plane.
 type Engine struct {
 	cluster.Identity
-	Options     Options
-	Supervisors *Supervisors
+	Options Options
+	// Supervisors are the data-plane managers; their registry serves the rest of
+	// cluster.DataPlane (Forget, Primary, SyncedAt, Vacate).
+	*Supervisors
 }
 
 // NewEngine describes MySQLClusters with the given options.

@@ -34,12 +34,15 @@ type Options struct {
 // DefaultOptions uses the official image.
 func DefaultOptions() Options { return Options{Image: "redis:7"} }
 
-// Engine describes RedisClusters to the shared reconciler. With Supervisors it also
-// runs each cluster's data-plane manager (replication, failover, switchover).
+// Engine describes RedisClusters to the shared reconciler and, through its Supervisors
+// (set by Setup), runs each cluster's data-plane manager: replication, failover,
+// switchover. The envtest tier runs no server and hides the data plane.
 type Engine struct {
 	cluster.Identity
-	Options     Options
-	Supervisors *Supervisors
+	Options Options
+	// Supervisors are the data-plane managers; their registry serves the rest of
+	// cluster.DataPlane (Forget, Primary, SyncedAt, Vacate).
+	*Supervisors
 }
 
 // NewEngine describes RedisClusters with the given options.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -29,13 +28,11 @@ type loop struct {
 	names    workload.Names
 	sv       *supervise.Run
 	log      logr.Logger
-	interval time.Duration
 	sup      *dataplane.Supervisor
 
 	cluster    *v1alpha1.RedisCluster // as last read, for events and patches
 	lastStates []dataplane.MemberState
 	lastState  dataplane.State
-	lastErr    string
 	written    *v1alpha1.RedisReplicationStatus
 	writtenAt  time.Time
 }
@@ -52,55 +49,18 @@ func (l *loop) topology(members []*dataplane.Member) dataplane.Topology {
 	}
 }
 
-// run steps the supervisor every interval: gather → decide → act, then status, role
-// labels and the switchover annotation. It returns supervise.ErrPrimaryMoved when
-// status names a primary it did not commit, nil when the cluster is gone or ctx ends.
-func (l *loop) run(ctx context.Context) error {
-	tick := time.NewTicker(l.interval)
-	defer tick.Stop()
-	for {
-		c := &v1alpha1.RedisCluster{}
-		if err := l.s.Client.Get(ctx, l.st.key, c); err != nil {
-			if apierrors.IsNotFound(err) || ctx.Err() != nil {
-				return nil
-			}
-			l.log.Error(err, "Reading the cluster")
-		} else {
-			l.cluster = c
-			began := time.Now()
-			plan, states, err := l.sup.Step(ctx, l.switchoverTarget(ctx, c))
-			if errors.Is(err, supervise.ErrPrimaryMoved) {
-				return err
-			}
-			l.logStepError(err)
-			l.sv.SetPrimary(l.sup.Primary())
-			l.sv.Synced(began, inSync(plan, states, l.sup.Primary()))
-			l.lastStates = states
-			if plan.State != l.lastState {
-				l.lastState = plan.State
-				l.s.Announce(c, string(plan.State), plan.Reason)
-			}
-			l.report(ctx, plan, states)
-			l.s.LabelRoles(ctx, engineName, l.st.key, l.sup.Primary())
-			l.s.FinishSwitchover(ctx, c, l.sup.Primary())
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+// pass is one gather → decide → act step, with status.replication written after it;
+// supervise.Loop drives it and does the rest (labels, events, switchover annotation).
+func (l *loop) pass(ctx context.Context, obj v1alpha1.Cluster) (supervise.Outcome, error) {
+	c := obj.(*v1alpha1.RedisCluster)
+	l.cluster = c
+	plan, states, err := l.sup.Step(ctx, l.switchoverTarget(ctx, c))
+	l.lastStates, l.lastState = states, plan.State
+	if !errors.Is(err, supervise.ErrPrimaryMoved) {
+		l.report(ctx, plan, states)
 	}
-}
-
-func (l *loop) logStepError(err error) {
-	msg := ""
-	if err != nil {
-		msg = err.Error()
-	}
-	if msg != "" && msg != l.lastErr {
-		l.log.Info("Supervisor step failed; retrying", "error", msg)
-	}
-	l.lastErr = msg
+	return supervise.Outcome{Primary: l.sup.Primary(), State: string(plan.State), Reason: plan.Reason,
+		InSync: inSync(plan, states, l.sup.Primary())}, err
 }
 
 // switchoverTarget is the member a human asked for (the annotation); or, when the

@@ -33,12 +33,7 @@ type Supervisors struct {
 // NewSupervisors uses the manager's client, API reader and event recorder.
 func NewSupervisors(mgr ctrl.Manager, addressOf supervise.AddressFunc) *Supervisors {
 	return &Supervisors{
-		Kit: supervise.Kit{
-			Client:   mgr.GetClient(),
-			Reader:   mgr.GetAPIReader(),
-			Recorder: mgr.GetEventRecorderFor("stowage-redis"),
-			Log:      ctrl.Log.WithName("redis-supervisor"),
-		},
+		Kit:       supervise.NewKit(mgr, engineName),
 		Registry:  supervise.NewRegistry(),
 		addressOf: addressOf,
 	}
@@ -82,9 +77,6 @@ func (s settings) fingerprint() string {
 
 // Supervise implements cluster.DataPlane.
 func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.Blueprint, members int32) error {
-	if e.Supervisors == nil {
-		return nil
-	}
 	rc, ok := c.(*v1alpha1.RedisCluster)
 	if !ok {
 		return fmt.Errorf("redis engine got a %T", c)
@@ -108,36 +100,6 @@ func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.B
 		e.Supervisors.supervise(ctx, st, names, run)
 	})
 	return nil
-}
-
-// Forget implements cluster.DataPlane.
-func (e Engine) Forget(key client.ObjectKey) {
-	if e.Supervisors != nil {
-		e.Supervisors.Stop(key)
-	}
-}
-
-// Primary implements cluster.DataPlane.
-func (e Engine) Primary(key client.ObjectKey) (string, bool) {
-	if e.Supervisors == nil {
-		return "", false
-	}
-	return e.Supervisors.Registry.Primary(key)
-}
-
-// SyncedAt implements cluster.DataPlane.
-func (e Engine) SyncedAt(key client.ObjectKey) time.Time {
-	if e.Supervisors == nil {
-		return time.Time{}
-	}
-	return e.Supervisors.Registry.SyncedAt(key)
-}
-
-// Vacate implements cluster.DataPlane.
-func (e Engine) Vacate(key client.ObjectKey, member string) {
-	if e.Supervisors != nil {
-		e.Supervisors.Registry.Vacate(key, member)
-	}
 }
 
 var _ cluster.DataPlane = Engine{}
@@ -169,9 +131,12 @@ func (s *Supervisors) supervise(ctx context.Context, st settings, names workload
 			primary = names.Pod(0)
 		}
 		run.SetPrimary(primary)
-		l := &loop{s: s, st: st, names: names, sv: run, log: log, interval: interval}
+		l := &loop{s: s, st: st, names: names, sv: run, log: log}
 		l.sup = dataplane.NewSupervisor(l.topology(members), primary, l.commit)
-		if err := l.run(ctx); !errors.Is(err, supervise.ErrPrimaryMoved) {
+		drive := supervise.Loop{Kit: s.Kit, Run: run, Engine: engineName, Key: st.key, Interval: interval,
+			NewCluster: func() v1alpha1.Cluster { return &v1alpha1.RedisCluster{} }}
+		drive.Log = log
+		if err := drive.Drive(ctx, l.pass); !errors.Is(err, supervise.ErrPrimaryMoved) {
 			return
 		}
 		log.Info("The primary changed in status; restarting from it")

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/stowage/stowage/api/v1alpha1"
@@ -122,4 +123,15 @@ func (k Kit) Announce(c v1alpha1.Cluster, state, reason string) {
 		return
 	}
 	k.Recorder.Event(c, kind, event, reason)
+}
+
+// NewKit uses the manager's client, its API reader and an event recorder and logger
+// named after the engine.
+func NewKit(mgr ctrl.Manager, engine string) Kit {
+	return Kit{
+		Client:   mgr.GetClient(),
+		Reader:   mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorderFor("stowage-" + engine),
+		Log:      ctrl.Log.WithName(engine + "-supervisor"),
+	}
 }

@@ -164,3 +164,6 @@ func Sleep(ctx context.Context, d time.Duration) {
 	case <-time.After(d):
 	}
 }
+
+// Forget stops the cluster's goroutine (cluster.DataPlane).
+func (g *Registry) Forget(key client.ObjectKey) { g.Stop(key) }
