@@ -324,7 +324,7 @@ func killServer(ctx context.Context, s store, primary string) (func(), error) {
 	}
 	script := fmt.Sprintf(`for d in /proc/[0-9]*; do
   [ "$(cat $d/comm 2>/dev/null)" = %s ] || continue
-  tr '\0' '\n' < $d/environ 2>/dev/null | grep -qx 'POD_NAME=%s' || continue
+  [ "$(cat $d/root/etc/hostname 2>/dev/null)" = %s ] || continue
   kill -9 "${d#/proc/}" && echo killed "${d#/proc/}"
 done`, map[string]string{"mysql": "mariadbd", "redis": "redis-server"}[s.engine], primary)
 	out, err := exec.CommandContext(ctx, "docker", "exec", p.Spec.NodeName, "sh", "-c", script).CombinedOutput()
