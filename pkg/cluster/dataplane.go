@@ -28,13 +28,13 @@ func (r *Reconciler) reconcileDataPlane(ctx context.Context, s *state) error {
 // dataPlaneInSync reports whether the data plane saw every member in sync in a pass
 // that began after the newest member became ready: an earlier pass may not have
 // noticed a member restarting at all. Without a data plane, readiness is all.
-func (r *Reconciler) dataPlaneInSync(s *state) bool {
+func (r *Reconciler) dataPlaneInSync(s *state, pods []corev1.Pod) bool {
 	dp, ok := r.Engine.(DataPlane)
 	if !ok || !s.blueprint.HasPrimary {
 		return true
 	}
 	synced := dp.SyncedAt(client.ObjectKeyFromObject(s.cluster))
-	return !synced.IsZero() && synced.After(newestReady(s.pods))
+	return !synced.IsZero() && synced.After(newestReady(pods))
 }
 
 // newestReady is when the member that became ready last did, rounded up to the next

@@ -143,7 +143,7 @@ func (r *Reconciler) reconcileRollout(ctx context.Context, s *state) error {
 				s.requeueAfter(rolloutPoll)
 				return nil
 			}
-			in.canSwitch, in.inSync = true, r.dataPlaneInSync(s)
+			in.canSwitch, in.inSync = true, r.dataPlaneInSync(s, s.pods)
 		}
 	}
 	next := nextRestart(in)

@@ -24,7 +24,7 @@ func (r *Reconciler) reconcileStatefulSet(ctx context.Context, s *state) error {
 	}
 	if found {
 		keepClaimTemplates(desired, existing)
-		desired.Spec.Replicas = ptr.To(nextReplicas(existing, bp.Workload.Replicas, r.scaleGate(s)))
+		desired.Spec.Replicas = ptr.To(nextReplicas(existing, bp.Workload.Replicas, r.scaleGate(ctx, s)))
 		if *desired.Spec.Replicas != bp.Workload.Replicas {
 			// The data plane's gate opens without an event the controller watches.
 			s.requeueAfter(rolloutPoll)
@@ -67,8 +67,10 @@ type scaleGate struct {
 	keep int32
 }
 
-func (r *Reconciler) scaleGate(s *state) scaleGate {
-	g := scaleGate{inSync: r.dataPlaneInSync(s)}
+func (r *Reconciler) scaleGate(ctx context.Context, s *state) scaleGate {
+	// This step runs before the roles step lists the members; the gate needs them now.
+	pods, err := r.listPods(ctx, s.blueprint)
+	g := scaleGate{inSync: err == nil && r.dataPlaneInSync(s, pods)}
 	if _, ok := r.Engine.(DataPlane); !ok || !s.blueprint.HasPrimary {
 		return g
 	}
