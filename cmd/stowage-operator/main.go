@@ -6,7 +6,9 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -20,6 +22,7 @@ import (
 	"github.com/stowage/stowage/operators/mysql"
 	"github.com/stowage/stowage/operators/nats"
 	"github.com/stowage/stowage/operators/redis"
+	"github.com/stowage/stowage/pkg/events"
 )
 
 func main() {
@@ -34,6 +37,7 @@ func run() error {
 		metricsAddr, probeAddr string
 		leaderElect            bool
 		namespace              string
+		eventsURL, eventsAddr  string
 	)
 	mysqlOpts, redisOpts, natsOpts := mysql.DefaultOptions(), redis.DefaultOptions(), nats.DefaultOptions()
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
@@ -44,6 +48,8 @@ func run() error {
 	flag.StringVar(&mysqlOpts.MariaDBImage, "mariadb-image", mysqlOpts.MariaDBImage, "Image for MySQLClusters of flavor mariadb that name none.")
 	flag.StringVar(&redisOpts.Image, "redis-image", redisOpts.Image, "Image for RedisClusters that name none.")
 	flag.StringVar(&natsOpts.Image, "nats-image", natsOpts.Image, "Image for NATSClusters that name none.")
+	flag.StringVar(&eventsURL, "events-url", "", "NATS URL to publish lifecycle events on (stowage.events.>); empty runs an embedded NATS server, \"none\" turns events off.")
+	flag.StringVar(&eventsAddr, "events-listen", "127.0.0.1:4222", "Address of the embedded event server (with an empty --events-url).")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -53,7 +59,13 @@ func run() error {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(v1alpha1.AddToScheme(scheme))
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	bus, err := eventBus(eventsURL, eventsAddr)
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+
+	base, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress:  probeAddr,
@@ -66,6 +78,8 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
+	// Every recorder the controllers get also publishes on the bus.
+	mgr := events.Manager{Manager: base, Bus: bus}
 	if err := mysql.Setup(mgr, mysqlOpts); err != nil {
 		return fmt.Errorf("setting up the MySQLCluster controller: %w", err)
 	}
@@ -83,4 +97,30 @@ func run() error {
 	}
 	ctrl.Log.Info("Starting manager")
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// eventBus connects to the NATS server at url, or starts an embedded one on addr when
+// url is empty; "none" gives no bus (publishing is then a no-op).
+func eventBus(url, addr string) (*events.Bus, error) {
+	switch url {
+	case "none":
+		return nil, nil
+	case "":
+		host, portText, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, fmt.Errorf("--events-listen %q: %w", addr, err)
+		}
+		port, err := strconv.Atoi(portText)
+		if err != nil {
+			return nil, fmt.Errorf("--events-listen %q: the port is not a number", addr)
+		}
+		bus, err := events.Embedded(host, port)
+		if err != nil {
+			return nil, err
+		}
+		ctrl.Log.Info("Publishing lifecycle events on the embedded NATS server", "url", bus.URL())
+		return bus, nil
+	default:
+		return events.Connect(url)
+	}
 }
