@@ -32,8 +32,20 @@ type Case struct {
 	Parameter, ParameterValue string
 }
 
-// StartManager runs the engine's controller against the Env until the test ends.
+// StartManager runs the engine's controller against the Env until the test ends. The
+// engine's data plane is hidden: envtest runs no database server.
 func StartManager(t *testing.T, e *testenv.Env, engine cluster.Engine) {
+	t.Helper()
+	mgr := NewManager(t, e)
+	if err := cluster.Register(mgr, objectsOnly{engine}); err != nil {
+		t.Fatalf("registering the %s controller: %v", engine.Name(), err)
+	}
+	Start(t, mgr)
+}
+
+// NewManager is a manager for the Env, for tests that register controllers themselves
+// (with a data plane against real servers, for example).
+func NewManager(t *testing.T, e *testenv.Env) ctrl.Manager {
 	t.Helper()
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
 		Scheme:                 e.Scheme,
@@ -45,9 +57,12 @@ func StartManager(t *testing.T, e *testenv.Env, engine cluster.Engine) {
 	if err != nil {
 		t.Fatalf("creating the manager: %v", err)
 	}
-	if err := cluster.Register(mgr, objectsOnly{engine}); err != nil {
-		t.Fatalf("registering the %s controller: %v", engine.Name(), err)
-	}
+	return mgr
+}
+
+// Start runs the manager until the test ends.
+func Start(t *testing.T, mgr ctrl.Manager) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()

@@ -31,13 +31,18 @@ type Supervisors struct {
 	addressOf supervise.AddressFunc
 }
 
-// NewSupervisors uses the manager's client, API reader and event recorder.
-func NewSupervisors(mgr ctrl.Manager, addressOf supervise.AddressFunc) *Supervisors {
-	return &Supervisors{
+// NewSupervisors uses the manager's client, API reader and event recorder; the
+// supervisors stop with the manager.
+func NewSupervisors(mgr ctrl.Manager, addressOf supervise.AddressFunc) (*Supervisors, error) {
+	s := &Supervisors{
 		Kit:       supervise.NewKit(mgr, engineName),
 		Registry:  supervise.NewRegistry(),
 		addressOf: addressOf,
 	}
+	if err := mgr.Add(s.Registry); err != nil {
+		return nil, fmt.Errorf("adding the %s supervisors to the manager: %w", engineName, err)
+	}
+	return s, nil
 }
 
 // settings are what a supervisor is started with; a change restarts it.

@@ -14,6 +14,9 @@ import (
 // that reaches members by their stable DNS names.
 func Setup(mgr ctrl.Manager, opts Options) error {
 	e := NewEngine(opts)
-	e.Supervisors = NewSupervisors(mgr, supervise.PodDNS(port))
+	var err error
+	if e.Supervisors, err = NewSupervisors(mgr, supervise.PodDNS(port)); err != nil {
+		return err
+	}
 	return cluster.Register(mgr, e)
 }

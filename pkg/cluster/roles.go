@@ -3,8 +3,10 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/stowage/stowage/pkg/workload"
@@ -23,9 +25,19 @@ func (r *Reconciler) reconcileRoles(ctx context.Context, s *state) error {
 	if !s.blueprint.HasPrimary {
 		return nil
 	}
-	status := s.cluster.GetClusterStatus()
-	if status.CurrentPrimary == "" {
+	if status := s.cluster.GetClusterStatus(); status.CurrentPrimary == "" {
+		// With an optimistic lock: a pass that read the cluster before another assigned
+		// the primary (or a data-plane manager committed one) must not write over it.
+		patch := client.MergeFromWithOptions(s.cluster.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
 		status.CurrentPrimary = s.blueprint.Names().Pod(0)
+		if err := r.Status().Patch(ctx, s.cluster, patch); err != nil {
+			status.CurrentPrimary = ""
+			if apierrors.IsConflict(err) {
+				s.requeueAfter(time.Second)
+				return nil
+			}
+			return fmt.Errorf("assigning the first primary: %w", err)
+		}
 		r.Recorder.Eventf(s.cluster, corev1.EventTypeNormal, "PrimaryAssigned", "Bootstrapping with %s as primary", status.CurrentPrimary)
 	}
 	return LabelRoles(ctx, r.Client, pods, r.currentPrimary(s))

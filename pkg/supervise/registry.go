@@ -167,3 +167,19 @@ func Sleep(ctx context.Context, d time.Duration) {
 
 // Forget stops the cluster's goroutine (cluster.DataPlane).
 func (g *Registry) Forget(key client.ObjectKey) { g.Stop(key) }
+
+// Start implements manager.Runnable: the registry's goroutines live as long as the
+// manager (and, with leader election, as long as it leads) — when it stops, they stop.
+func (g *Registry) Start(ctx context.Context) error {
+	<-ctx.Done()
+	g.mu.Lock()
+	keys := make([]client.ObjectKey, 0, len(g.running))
+	for k := range g.running {
+		keys = append(keys, k)
+	}
+	g.mu.Unlock()
+	for _, k := range keys {
+		g.Stop(k)
+	}
+	return nil
+}

@@ -130,6 +130,7 @@ func TestRedis(t *testing.T) {
 		t.Run("FailoverOnPrimaryPodDeletion", func(t *testing.T) { redisStore.checkFailover(t, "primary pod deleted", true, deletePod) })
 		t.Run("FailoverOnPrimaryServerKilled", func(t *testing.T) { redisStore.checkFailover(t, "primary redis-server killed", true, killServer) })
 		t.Run("RollingRestartReplicasFirst", func(t *testing.T) { redisStore.checkRollingRestart(t, "maxmemory-samples", "6", "7") })
+		t.Run("SwitchoverOnRequestOnTheEventBus", func(t *testing.T) { redisStore.checkSwitchoverEvents(t) })
 	}
 	ec.run(t)
 }
@@ -183,7 +184,7 @@ func TestNATS(t *testing.T) {
 		if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: name + "-credentials"}, &secret); err != nil {
 			return err
 		}
-		port, stop, err := portForward(ctx, "svc/"+name, 4222)
+		port, stop, err := portForward(ctx, samplesNS, "svc/"+name, 4222)
 		if err != nil {
 			return err
 		}
@@ -244,13 +245,13 @@ func TestNATS(t *testing.T) {
 }
 
 // portForward forwards a free loopback port to target's port and returns it.
-func portForward(ctx context.Context, target string, port int) (string, func(), error) {
+func portForward(ctx context.Context, namespace, target string, port int) (string, func(), error) {
 	bin := os.Getenv("KUBECTL")
 	if bin == "" {
 		bin = "kubectl"
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	cmd := exec.CommandContext(ctx, bin, "-n", samplesNS, "port-forward", "--address=127.0.0.1", target, fmt.Sprintf(":%d", port))
+	cmd := exec.CommandContext(ctx, bin, "-n", namespace, "port-forward", "--address=127.0.0.1", target, fmt.Sprintf(":%d", port))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		cancel()
