@@ -23,12 +23,12 @@ const statusRefresh = 15 * time.Second
 
 // loop is one supervisor's life between two restarts.
 type loop struct {
-	s        *Supervisors
-	st       settings
-	names    workload.Names
-	sv       *supervise.Run
-	log      logr.Logger
-	sup      *dataplane.Supervisor
+	s     *Supervisors
+	st    settings
+	names workload.Names
+	sv    *supervise.Run
+	log   logr.Logger
+	sup   *dataplane.Supervisor
 
 	cluster    *v1alpha1.MySQLCluster // as last read, for events and patches
 	lastStates []dataplane.MemberState
@@ -134,7 +134,6 @@ func (l *loop) notify(n dataplane.Notice) {
 	}
 	l.s.Recorder.Event(l.cluster, kind, n.Reason, n.Message)
 }
-
 
 // report writes status.replication when something a human cares about changed, and
 // at least every statusRefresh while positions move.

@@ -23,12 +23,12 @@ const statusRefresh = 15 * time.Second
 
 // loop is one supervisor's life between two restarts.
 type loop struct {
-	s        *Supervisors
-	st       settings
-	names    workload.Names
-	sv       *supervise.Run
-	log      logr.Logger
-	sup      *dataplane.Supervisor
+	s     *Supervisors
+	st    settings
+	names workload.Names
+	sv    *supervise.Run
+	log   logr.Logger
+	sup   *dataplane.Supervisor
 
 	cluster    *v1alpha1.RedisCluster // as last read, for events and patches
 	lastStates []dataplane.MemberState

@@ -208,4 +208,3 @@ func checkPrimaryLabel(t *testing.T, e *testenv.Env, ns, want string) {
 		return nil
 	})
 }
-
