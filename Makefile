@@ -29,8 +29,10 @@ verify-generated: generate ## Fail when committed generated files are stale.
 .PHONY: fmt vet
 fmt: ## gofmt the tree.
 	gofmt -w $$(git ls-files '*.go')
-vet: ## go vet.
+vet: ## go vet, and gofmt must have nothing to change.
 	go vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+		if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted" >&2; exit 1; fi
 
 .PHONY: build
 build: ## Build the operator binary into bin/.
