@@ -35,8 +35,10 @@ vet: ## go vet, and gofmt must have nothing to change.
 		if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted" >&2; exit 1; fi
 
 .PHONY: build
-build: ## Build the operator binary into bin/.
+build: ## Build the operator and the CLI into bin/ (the CLI also as kubectl-stowage, for `kubectl stowage`).
 	CGO_ENABLED=0 go build -trimpath -o bin/stowage-operator ./cmd/stowage-operator
+	CGO_ENABLED=0 go build -trimpath -o bin/stowage ./cmd/stowage
+	ln -sf stowage bin/kubectl-stowage
 
 $(CONTROLLER_GEN):
 	mkdir -p $(CACHE)/bin/.cg-$(CONTROLLER_TOOLS_VERSION)
