@@ -71,7 +71,11 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 	bp.DataPath = dataPath
 	bp.ConfigPath = configPath
 	bp.UserID = userID
-	bp.Config = map[string]string{configFile: renderServerConf(c)}
+	conf := serverConf(c)
+	if err := checkServerConf(conf); err != nil {
+		return workload.Blueprint{}, fmt.Errorf("%w: nats-server.conf: %v", cluster.ErrConfigInvalid, err)
+	}
+	bp.Config = map[string]string{configFile: conf.render()}
 	bp.CredentialKeys = []string{KeyPassword, KeyRoutePassword}
 	bp.ClientPorts = []corev1.ServicePort{{Name: "client", Port: clientPort, TargetPort: intstr.FromString("client"), Protocol: corev1.ProtocolTCP}}
 
@@ -110,9 +114,9 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 
 func routeEnv(ordinal int) string { return fmt.Sprintf("NATS_ROUTE_%d", ordinal) }
 
-// renderServerConf renders nats-server.conf: the user's parameters first, then the
-// blocks the operator manages (CRD validation keeps users from setting those keys).
-func renderServerConf(c *v1alpha1.NATSCluster) string {
+// serverConf is nats-server.conf: the user's parameters first, then the blocks the
+// operator manages (CRD validation keeps users from setting those keys).
+func serverConf(c *v1alpha1.NATSCluster) block {
 	conf := parameterEntries(c.Spec.Parameters)
 	conf = append(conf,
 		entry{"server_name", envRef("POD_NAME")},
@@ -145,5 +149,5 @@ func renderServerConf(c *v1alpha1.NATSCluster) string {
 		}
 		conf = append(conf, entry{"jetstream", js})
 	}
-	return conf.render()
+	return conf
 }

@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/pkg/cluster"
 )
 
 func natsCluster(replicas int32, jetStream bool, params map[string]string) *v1alpha1.NATSCluster {
@@ -93,5 +95,26 @@ func TestRenderValueQuotes(t *testing.T) {
 	want := "a: \"say \\\"hi\\\"\"\nb: 3\nc: $X\nd: [\"x\", $Y]\ne {\n  f: true\n}\n"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestInvalidConfigIsRefused: parameters nats-server would refuse never reach a
+// Blueprint (nor the ConfigMap); the error says why and carries ErrConfigInvalid,
+// which status reports as the ConfigurationInvalid condition reason.
+func TestInvalidConfigIsRefused(t *testing.T) {
+	cases := []struct {
+		name    string
+		params  map[string]string
+		wantMsg string
+	}{
+		{"not a size", map[string]string{"max_payload": "lots"}, "max_payload"},
+		{"unknown option", map[string]string{"max_paylod": "1024"}, "max_paylod"},
+		{"bad duration", map[string]string{"ping_interval": "soon"}, "ping_interval"},
+	}
+	for _, tc := range cases {
+		_, err := NewEngine(DefaultOptions()).Blueprint(natsCluster(3, true, tc.params))
+		if !errors.Is(err, cluster.ErrConfigInvalid) || !strings.Contains(err.Error(), tc.wantMsg) {
+			t.Errorf("%s: %v, want ErrConfigInvalid naming %s", tc.name, err, tc.wantMsg)
+		}
 	}
 }

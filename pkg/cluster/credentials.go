@@ -18,6 +18,10 @@ import (
 // ErrCredentialsInvalid means the Secret a user named cannot serve the cluster.
 var ErrCredentialsInvalid = errors.New("credentials Secret is unusable")
 
+// ErrConfigInvalid means the configuration the spec describes would be refused by the
+// server; it is never written (the members keep running the last good one).
+var ErrConfigInvalid = errors.New("configuration invalid")
+
 // reconcileCredentials makes sure the credentials Secret exists with every key the
 // engine needs. A Secret the user names is only checked, never written.
 func (r *Reconciler) reconcileCredentials(ctx context.Context, s *state) error {

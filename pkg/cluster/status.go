@@ -27,6 +27,7 @@ const (
 	ReasonStable           = "Stable"
 	ReasonReconcileFailed  = "ReconcileFailed"
 	ReasonCredentials      = "CredentialsInvalid"
+	ReasonConfigInvalid    = "ConfigurationInvalid"
 	ReasonNameConflict     = "NameConflict"
 	ReasonMembersUnhealthy = "MembersUnhealthy"
 	ReasonHealthy          = "Healthy"
@@ -188,6 +189,8 @@ func reasonFor(err error) string {
 	switch {
 	case errors.Is(err, ErrCredentialsInvalid):
 		return ReasonCredentials
+	case errors.Is(err, ErrConfigInvalid):
+		return ReasonConfigInvalid
 	case errors.Is(err, apply.ErrOwnedByOther):
 		return ReasonNameConflict
 	default:
