@@ -1,0 +1,224 @@
+package dataplane
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/stowage/stowage/internal/dbtest"
+)
+
+func appStream(t *testing.T, servers []*dbtest.NATSServer, name string, replicas int) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(dbtest.URLs(servers), nats.UserInfo(dbtest.NATSAppUser, dbtest.NATSAppPassword),
+		nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		cctx, ccancel := context.WithTimeout(ctx, 3*time.Second)
+		_, err = js.CreateStream(cctx, jetstream.StreamConfig{Name: name, Subjects: []string{name + ".>"}, Replicas: replicas, Storage: jetstream.FileStorage})
+		ccancel()
+		if err == nil {
+			return nc, js
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("creating stream %s: %v (last error %v)", name, ctx.Err(), err)
+		}
+		time.Sleep(200 * time.Millisecond) // the meta group is still electing
+	}
+}
+
+func systemClient(t *testing.T, servers []*dbtest.NATSServer) *Client {
+	t.Helper()
+	c, err := Connect(dbtest.URLs(servers), dbtest.NATSSystemUser, dbtest.NATSSystemPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func waitHealthy(t *testing.T, c *Client, timeout time.Duration, also func(Health) error) Health {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		h, err := c.Health(ctx)
+		cancel()
+		if err == nil && h.Healthy() {
+			if also == nil {
+				return h
+			}
+			if err = also(h); err == nil {
+				return h
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("JetStream not healthy after %s: %+v %v", timeout, h, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// TestDataPlaneR3StreamSurvivesAKilledServer publishes to an R3 stream, recording
+// every acknowledged message, and shuts down the server leading the stream: the
+// stream takes writes again on a new leader, and a consumer reads back every
+// acknowledged message.
+func TestDataPlaneR3StreamSurvivesAKilledServer(t *testing.T) {
+	servers := dbtest.StartNATSCluster(t, 3)
+	sys := systemClient(t, servers)
+	_, js := appStream(t, servers, "ORDERS", 3)
+	h := waitHealthy(t, sys, 30*time.Second, nil)
+	if len(h.Servers) != 3 || len(h.Streams) != 1 || h.Streams[0].Replicas != 3 || len(h.Streams[0].Peers) != 3 {
+		t.Fatalf("health %+v", h)
+	}
+
+	var mu sync.Mutex
+	var acked []int
+	var ackedAt []time.Time
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for id := 1; ctx.Err() == nil; id++ {
+			pctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			_, err := js.Publish(pctx, "ORDERS.new", []byte(strconv.Itoa(id)))
+			cancel()
+			if err == nil {
+				mu.Lock()
+				acked, ackedAt = append(acked, id), append(ackedAt, time.Now())
+				mu.Unlock()
+			}
+		}
+	}()
+	time.Sleep(time.Second)
+	leader := h.Streams[0].Leader
+	killedAt := time.Now()
+	for _, s := range servers {
+		if s.Name == leader {
+			s.Shutdown()
+		}
+	}
+	var resumed time.Duration
+	for deadline := time.Now().Add(30 * time.Second); resumed == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		if n := len(ackedAt); n > 0 && ackedAt[n-1].After(killedAt) {
+			for _, at := range ackedAt {
+				if at.After(killedAt) {
+					resumed = at.Sub(killedAt)
+					break
+				}
+			}
+		}
+		mu.Unlock()
+	}
+	time.Sleep(time.Second)
+	stop()
+	<-done
+	if resumed == 0 {
+		t.Fatalf("the stream took no write after %s was shut down", leader)
+	}
+	t.Logf("shut down the stream leader %s: writes resumed after %s; %d messages acknowledged", leader, resumed.Round(time.Millisecond), len(acked))
+
+	// Read everything back.
+	rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cons, err := js.OrderedConsumer(rctx, "ORDERS", jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[int]bool{}
+	for len(have) < len(acked) && rctx.Err() == nil {
+		batch, err := cons.Fetch(500, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			continue
+		}
+		for m := range batch.Messages() {
+			id, _ := strconv.Atoi(string(m.Data()))
+			have[id] = true
+		}
+	}
+	var lost []int
+	for _, id := range acked {
+		if !have[id] {
+			lost = append(lost, id)
+		}
+	}
+	if len(lost) > 0 {
+		t.Errorf("%d of %d acknowledged messages are missing: %v", len(lost), len(acked), lost[:min(20, len(lost))])
+	}
+}
+
+// TestDataPlanePeerRemovalKeepsStreamsHealthy scales four servers to three the way
+// the operator does: the scale-down is allowed (every R3 stream fits on three), the
+// leaving server stops in lame-duck mode and is removed from the meta group, and
+// JetStream is healthy again with every stream at three current replicas, none on
+// the removed server.
+func TestDataPlanePeerRemovalKeepsStreamsHealthy(t *testing.T) {
+	servers := dbtest.StartNATSCluster(t, 4)
+	sys := systemClient(t, servers)
+	for i := range 3 {
+		appStream(t, servers, fmt.Sprintf("S%d", i), 3)
+	}
+	h := waitHealthy(t, sys, 30*time.Second, nil)
+	leaving := "n-3"
+	if why := ScaleDownBlocker(h, leaving); why != "" {
+		t.Fatalf("scale-down to three refused: %s", why)
+	}
+	servers[3].LameDuckShutdown()
+	servers[3].WaitForShutdown()
+	started := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		err := sys.RemoveServer(ctx, leaving)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("removing %s: %v", leaving, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	h = waitHealthy(t, sys, 60*time.Second, func(h Health) error {
+		if !slices.Equal(h.Servers, []string{"n-0", "n-1", "n-2"}) {
+			return fmt.Errorf("meta group %v", h.Servers)
+		}
+		for _, s := range h.Streams {
+			if len(s.Peers) != 3 || slices.Contains(s.Peers, leaving) {
+				return fmt.Errorf("stream %s on %v", s.Name, s.Peers)
+			}
+		}
+		return nil
+	})
+	t.Logf("%s removed; JetStream healthy on %v after %s", leaving, h.Servers, time.Since(started).Round(time.Millisecond))
+}
+
+// TestDataPlaneScaleDownRefusedBelowReplicas: three servers holding an R3 stream may
+// not become two.
+func TestDataPlaneScaleDownRefusedBelowReplicas(t *testing.T) {
+	servers := dbtest.StartNATSCluster(t, 3)
+	sys := systemClient(t, servers)
+	appStream(t, servers, "ORDERS", 3)
+	h := waitHealthy(t, sys, 30*time.Second, nil)
+	why := ScaleDownBlocker(h, "n-2")
+	if why == "" {
+		t.Fatal("a scale-down that leaves an R3 stream on two servers was allowed")
+	}
+	t.Logf("refused: %s", why)
+}

@@ -1,0 +1,24 @@
+package dataplane
+
+import "fmt"
+
+// ScaleDownBlocker says why the cluster may not lose server `leaving` now, or "" when
+// it may: JetStream must be healthy (a scale-down must not be the second loss), and
+// every stream must still find its replication factor among the servers that remain.
+func ScaleDownBlocker(h Health, leaving string) string {
+	if !h.Healthy() {
+		return fmt.Sprintf("JetStream is not healthy (meta leader %q, behind: %v)", h.MetaLeader, h.Lagging)
+	}
+	remaining := 0
+	for _, s := range h.Servers {
+		if s != leaving {
+			remaining++
+		}
+	}
+	for _, s := range h.Streams {
+		if s.Replicas > remaining {
+			return fmt.Sprintf("stream %s/%s has %d replicas and only %d servers would remain; lower its replicas first", s.Account, s.Name, s.Replicas, remaining)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,41 @@
+package dataplane
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestScaleDownBlocker(t *testing.T) {
+	healthy := func(servers int, replicas ...int) Health {
+		h := Health{MetaLeader: "n-0"}
+		for i := range servers {
+			h.Servers = append(h.Servers, "n-"+string(rune('0'+i)))
+		}
+		for i, r := range replicas {
+			h.Streams = append(h.Streams, Stream{Account: "APP", Name: "S" + string(rune('0'+i)), Replicas: r, Leader: "n-0", Peers: h.Servers[:r]})
+		}
+		return h
+	}
+	lagging := healthy(4, 3)
+	lagging.Streams[0].Lagging = []string{"n-2"}
+	noLeader := healthy(4, 3)
+	noLeader.MetaLeader = ""
+	cases := []struct {
+		name    string
+		h       Health
+		leaving string
+		want    string
+	}{
+		{"four to three with R3 streams", healthy(4, 3, 3, 1), "n-3", ""},
+		{"three to two with an R3 stream", healthy(3, 3), "n-2", "has 3 replicas and only 2 servers would remain"},
+		{"three to two with R1 streams", healthy(3, 1, 1), "n-2", ""},
+		{"a lagging replica", lagging, "n-3", "not healthy"},
+		{"no meta leader", noLeader, "n-3", "not healthy"},
+	}
+	for _, tc := range cases {
+		got := ScaleDownBlocker(tc.h, tc.leaving)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
