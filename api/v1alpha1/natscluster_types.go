@@ -23,7 +23,7 @@ type JetStreamSpec struct {
 //
 // +kubebuilder:validation:XValidation:rule="has(self.jetStream.enabled) && !self.jetStream.enabled || quantity(string(self.storage.size)).isGreaterThan(quantity('0'))",message="spec.storage.size must be greater than zero when JetStream is enabled",fieldPath=".storage.size"
 // +kubebuilder:validation:XValidation:rule="has(self.jetStream.enabled) && !self.jetStream.enabled || self.replicas % 2 == 1",message="spec.replicas must be odd when JetStream is enabled, so the meta group keeps a majority",fieldPath=".replicas"
-// +kubebuilder:validation:XValidation:rule="!has(self.parameters) || self.parameters.all(k, !(k in ['port', 'listen', 'host', 'server_name', 'cluster', 'jetstream', 'authorization', 'accounts', 'http', 'http_port', 'monitor_port', 'include', 'pid_file']))",message="spec.parameters must not set options the operator manages (port, listen, host, server_name, cluster, jetstream, authorization, accounts, http, http_port, monitor_port, include, pid_file)",fieldPath=".parameters"
+// +kubebuilder:validation:XValidation:rule="!has(self.parameters) || self.parameters.all(k, !(k in ['port', 'listen', 'host', 'server_name', 'cluster', 'jetstream', 'authorization', 'accounts', 'http', 'http_port', 'monitor_port', 'include', 'pid_file', 'system_account', 'no_auth_user', 'lame_duck_duration', 'lame_duck_grace_period']))",message="spec.parameters must not set options the operator manages (port, listen, host, server_name, cluster, jetstream, authorization, accounts, http, http_port, monitor_port, include, pid_file, system_account, no_auth_user, lame_duck_duration, lame_duck_grace_period)",fieldPath=".parameters"
 type NATSClusterSpec struct {
 	WorkloadSpec `json:",inline"`
 

@@ -22,15 +22,25 @@ const (
 	configFile  = "nats-server.conf"
 	userID      = 1000
 
-	// ClientUser is the user applications authenticate as.
+	// ClientUser is the user applications authenticate as, in the APP account (with
+	// JetStream).
 	ClientUser = "stowage"
+	// SystemUser is the operator's user in the system account: it reads JetStream's
+	// meta group and removes departing servers from it.
+	SystemUser = "stowage-system"
 	routeUser  = "route"
+	// Accounts: applications' and the system's.
+	appAccount    = "APP"
+	systemAccount = "SYS"
+	// pidFile lets the preStop hook signal the server into lame-duck mode.
+	pidFile = "/run/stowage/nats.pid"
 )
 
 // Keys of the credentials Secret.
 const (
-	KeyPassword      = "password"
-	KeyRoutePassword = "route-password"
+	KeyPassword       = "password"
+	KeyRoutePassword  = "route-password"
+	KeySystemPassword = "system-password"
 )
 
 // Options are the manager's settings for NATSClusters.
@@ -76,12 +86,13 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 		return workload.Blueprint{}, fmt.Errorf("%w: nats-server.conf: %v", cluster.ErrConfigInvalid, err)
 	}
 	bp.Config = map[string]string{configFile: conf.render()}
-	bp.CredentialKeys = []string{KeyPassword, KeyRoutePassword}
+	bp.CredentialKeys = []string{KeyPassword, KeyRoutePassword, KeySystemPassword}
 	bp.ClientPorts = []corev1.ServicePort{{Name: "client", Port: clientPort, TargetPort: intstr.FromString("client"), Protocol: corev1.ProtocolTCP}}
 
 	env := []corev1.EnvVar{
 		bp.SecretEnv("NATS_PASSWORD", KeyPassword),
 		bp.SecretEnv("NATS_ROUTE_PASSWORD", KeyRoutePassword),
+		bp.SecretEnv("NATS_SYSTEM_PASSWORD", KeySystemPassword),
 	}
 	// Route URLs carry the route password; Kubernetes expands $(NATS_ROUTE_PASSWORD)
 	// inside the container, so the pod spec shows only the reference.
@@ -105,11 +116,27 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 			{Name: "cluster", ContainerPort: clusterPort, Protocol: corev1.ProtocolTCP},
 			{Name: "monitor", ContainerPort: monitorPort, Protocol: corev1.ProtocolTCP},
 		},
+		// Lame-duck mode: the server stops taking clients, spreads their reconnects and
+		// hands its JetStream leaderships over before it exits; it then ignores the
+		// SIGTERM that follows the hook. The path is where both the official image and
+		// ours keep the binary (no shell, no PATH in either).
+		PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
+			Command: []string{"/nats-server", "--signal", "ldm=" + pidFile},
+		}},
 		StartupProbe:   workload.HTTPProbe(monitorPort, livePath, 2, 90),
 		LivenessProbe:  workload.HTTPProbe(monitorPort, livePath, 10, 6),
 		ReadinessProbe: workload.HTTPProbe(monitorPort, readyPath, 5, 3),
 	}
 	return bp, nil
+}
+
+// appAccountBlock is the applications' account: their user, and JetStream when on.
+func appAccountBlock(c *v1alpha1.NATSCluster) block {
+	b := block{{"users", []any{block{{"user", ClientUser}, {"password", envRef("NATS_PASSWORD")}}}}}
+	if c.JetStreamEnabled() {
+		b = append(block{{"jetstream", "enabled"}}, b...)
+	}
+	return b
 }
 
 func routeEnv(ordinal int) string { return fmt.Sprintf("NATS_ROUTE_%d", ordinal) }
@@ -122,7 +149,16 @@ func serverConf(c *v1alpha1.NATSCluster) block {
 		entry{"server_name", envRef("POD_NAME")},
 		entry{"listen", fmt.Sprintf("0.0.0.0:%d", clientPort)},
 		entry{"http", fmt.Sprintf("0.0.0.0:%d", monitorPort)},
-		entry{"authorization", block{{"user", ClientUser}, {"password", envRef("NATS_PASSWORD")}}},
+		entry{"pid_file", pidFile},
+		// A server leaving (pod deletion, scale-down, rollout) first stops taking new
+		// clients and hands its JetStream leaderships over, within the pod's grace.
+		entry{"lame_duck_duration", "30s"},
+		entry{"lame_duck_grace_period", "10s"},
+		entry{"accounts", block{
+			{systemAccount, block{{"users", []any{block{{"user", SystemUser}, {"password", envRef("NATS_SYSTEM_PASSWORD")}}}}}},
+			{appAccount, appAccountBlock(c)},
+		}},
+		entry{"system_account", systemAccount},
 	)
 	// A single server has no peers; a cluster block without routes would make
 	// JetStream wait for a meta group that can never form.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -49,6 +50,7 @@ func TestRenderedConfigParses(t *testing.T) {
 			t.Setenv("POD_NAME", "bus-0")
 			t.Setenv("NATS_PASSWORD", "client-secret")
 			t.Setenv("NATS_ROUTE_PASSWORD", "route-secret")
+			t.Setenv("NATS_SYSTEM_PASSWORD", "system-secret")
 			for _, env := range bp.Container.Env {
 				if env.ValueFrom == nil {
 					t.Setenv(env.Name, strings.ReplaceAll(env.Value, "$(NATS_ROUTE_PASSWORD)", "route-secret"))
@@ -66,8 +68,18 @@ func TestRenderedConfigParses(t *testing.T) {
 			if err != nil {
 				t.Fatalf("nats-server refuses the rendered config: %v\n%s", err, rendered)
 			}
-			if opts.ServerName != "bus-0" || opts.Username != ClientUser || opts.Password != "client-secret" {
-				t.Errorf("server %q user %q password set %v", opts.ServerName, opts.Username, opts.Password != "")
+			if opts.ServerName != "bus-0" || opts.SystemAccount != systemAccount {
+				t.Errorf("server %q system account %q", opts.ServerName, opts.SystemAccount)
+			}
+			users := map[string]string{}
+			for _, u := range opts.Users {
+				users[u.Username] = u.Account.Name + "/" + u.Password
+			}
+			if users[ClientUser] != appAccount+"/client-secret" || users[SystemUser] != systemAccount+"/system-secret" {
+				t.Errorf("users %v", users)
+			}
+			if opts.PidFile != pidFile || opts.LameDuckDuration != 30*time.Second {
+				t.Errorf("pid file %q lame duck %s", opts.PidFile, opts.LameDuckDuration)
 			}
 			if len(opts.Routes) != tc.wantRoutes {
 				t.Errorf("routes %v, want %d", opts.Routes, tc.wantRoutes)

@@ -53,6 +53,12 @@ func renderValue(v any) string {
 		return strconv.FormatBool(v)
 	case envRef:
 		return "$" + string(v)
+	case block: // inline, as a list element: {k: v, …}
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = e.key + ": " + renderValue(e.value)
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
 	case []any:
 		parts := make([]string, len(v))
 		for i, x := range v {

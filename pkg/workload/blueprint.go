@@ -60,6 +60,8 @@ type Container struct {
 	StartupProbe   *corev1.Probe
 	LivenessProbe  *corev1.Probe
 	ReadinessProbe *corev1.Probe
+	// PreStop runs before the container is stopped (NATS: lame-duck mode).
+	PreStop *corev1.LifecycleHandler
 }
 
 // Names of the cluster's objects.

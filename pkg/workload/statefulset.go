@@ -110,7 +110,12 @@ func engineContainer(bp Blueprint) corev1.Container {
 		{Name: VolumeConfig, MountPath: bp.ConfigPath, ReadOnly: true},
 		{Name: VolumeRun, MountPath: RunPath},
 	}
+	var lifecycle *corev1.Lifecycle
+	if c.PreStop != nil {
+		lifecycle = &corev1.Lifecycle{PreStop: c.PreStop}
+	}
 	return corev1.Container{
+		Lifecycle:       lifecycle,
 		Name:            bp.Engine,
 		Image:           bp.Image,
 		ImagePullPolicy: bp.Workload.ImagePullPolicy,
