@@ -36,6 +36,32 @@ type NATSClusterSpec struct {
 // NATSClusterStatus is the observed state of a NATSCluster.
 type NATSClusterStatus struct {
 	ClusterStatus `json:",inline"`
+
+	// JetStream is what the operator's data-plane manager last saw of JetStream.
+	// +optional
+	JetStream *JetStreamStatus `json:"jetStream,omitempty"`
+}
+
+// JetStreamStatus is JetStream's meta group and streams as the meta leader and the
+// stream leaders report them.
+type JetStreamStatus struct {
+	// Healthy: a meta leader, every server current, every stream led and every replica
+	// current.
+	Healthy bool `json:"healthy"`
+	// MetaLeader is the server leading the meta group.
+	MetaLeader string `json:"metaLeader,omitempty"`
+	// Servers in the meta group.
+	Servers []string `json:"servers,omitempty"`
+	// Lagging servers are offline or behind.
+	Lagging []string `json:"lagging,omitempty"`
+	// Streams counts the streams of every account.
+	Streams int32 `json:"streams"`
+	// StreamsDegraded counts streams without a leader or with a replica behind.
+	StreamsDegraded int32 `json:"streamsDegraded,omitempty"`
+	// Error is the last error reading JetStream.
+	Error string `json:"error,omitempty"`
+	// ObservedAt is when this was read.
+	ObservedAt metav1.Time `json:"observedAt,omitempty"`
 }
 
 // NATSCluster is a clustered NATS server with JetStream.

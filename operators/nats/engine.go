@@ -52,10 +52,14 @@ type Options struct {
 // DefaultOptions uses the official image.
 func DefaultOptions() Options { return Options{Image: "nats:2"} }
 
-// Engine describes NATSClusters to the shared reconciler.
+// Engine describes NATSClusters to the shared reconciler and, through its Supervisors
+// (set by Setup), watches JetStream: scaling and restarts wait for it, departing
+// servers leave the meta group. The envtest tier runs no server and hides the data
+// plane.
 type Engine struct {
 	cluster.Identity
 	Options Options
+	*Supervisors
 }
 
 // NewEngine describes NATSClusters with the given options.

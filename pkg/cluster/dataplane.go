@@ -30,7 +30,7 @@ func (r *Reconciler) reconcileDataPlane(ctx context.Context, s *state) error {
 // noticed a member restarting at all. Without a data plane, readiness is all.
 func (r *Reconciler) dataPlaneInSync(s *state, pods []corev1.Pod) bool {
 	dp, ok := r.Engine.(DataPlane)
-	if !ok || !s.blueprint.HasPrimary {
+	if !ok {
 		return true
 	}
 	synced := dp.SyncedAt(client.ObjectKeyFromObject(s.cluster))
@@ -52,6 +52,16 @@ func newestReady(pods []corev1.Pod) time.Time {
 		return newest
 	}
 	return newest.Add(time.Second)
+}
+
+// scaleDownBlocker asks an engine whose data plane must agree to a member's removal
+// (NATS: JetStream must keep every stream's replicas); "" when the member may go.
+func (r *Reconciler) scaleDownBlocker(s *state, member string) string {
+	g, ok := r.Engine.(ScaleDownGate)
+	if !ok {
+		return ""
+	}
+	return g.ScaleDownBlocker(client.ObjectKeyFromObject(s.cluster), member)
 }
 
 func (r *Reconciler) forgetDataPlane(key client.ObjectKey) {

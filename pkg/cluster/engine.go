@@ -65,3 +65,10 @@ type DataPlane interface {
 	// reconciler repeats it every pass while it holds.
 	Vacate(key client.ObjectKey, member string)
 }
+
+// ScaleDownGate is implemented by data planes that must agree before a member is
+// removed.
+type ScaleDownGate interface {
+	// ScaleDownBlocker says why member may not be removed now; "" when it may.
+	ScaleDownBlocker(key client.ObjectKey, member string) string
+}

@@ -45,6 +45,8 @@ type state struct {
 	pods      []corev1.Pod
 	// requeue asks for another pass after this long (0: only when something changes).
 	requeue time.Duration
+	// scaleBlocked says why the data plane holds a scale-down back.
+	scaleBlocked string
 }
 
 // requeueAfter asks for another pass within d, keeping the soonest of several asks.

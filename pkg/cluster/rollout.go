@@ -134,6 +134,9 @@ func (r *Reconciler) reconcileRollout(ctx context.Context, s *state) error {
 		inSync:         true,
 		names:          s.blueprint.Names(),
 	}
+	if hasDataPlane {
+		in.inSync = r.dataPlaneInSync(s, s.pods)
+	}
 	if s.blueprint.HasPrimary {
 		in.primary = r.currentPrimary(s)
 		if hasDataPlane {
@@ -143,7 +146,7 @@ func (r *Reconciler) reconcileRollout(ctx context.Context, s *state) error {
 				s.requeueAfter(rolloutPoll)
 				return nil
 			}
-			in.canSwitch, in.inSync = true, r.dataPlaneInSync(s, s.pods)
+			in.canSwitch = true
 		}
 	}
 	next := nextRestart(in)

@@ -24,7 +24,11 @@ func (r *Reconciler) reconcileStatefulSet(ctx context.Context, s *state) error {
 	}
 	if found {
 		keepClaimTemplates(desired, existing)
-		desired.Spec.Replicas = ptr.To(nextReplicas(existing, bp.Workload.Replicas, r.scaleGate(ctx, s)))
+		gate := r.scaleGate(ctx, s, existing)
+		desired.Spec.Replicas = ptr.To(nextReplicas(existing, bp.Workload.Replicas, gate))
+		if s.scaleBlocked = gate.blocked; gate.blocked != "" {
+			r.Recorder.Eventf(s.cluster, corev1.EventTypeWarning, "ScaleDownBlocked", "Not removing a member: %s", gate.blocked)
+		}
 		if *desired.Spec.Replicas != bp.Workload.Replicas {
 			// The data plane's gate opens without an event the controller watches.
 			s.requeueAfter(rolloutPoll)
@@ -65,12 +69,17 @@ type scaleGate struct {
 	// removal goes from the highest ordinal down and the primary is never removed
 	// (the data-plane manager switches it to a remaining member first).
 	keep int32
+	// blocked says why the highest member may not be removed now ("" when it may).
+	blocked string
 }
 
-func (r *Reconciler) scaleGate(ctx context.Context, s *state) scaleGate {
+func (r *Reconciler) scaleGate(ctx context.Context, s *state, sts *appsv1.StatefulSet) scaleGate {
 	// This step runs before the roles step lists the members; the gate needs them now.
 	pods, err := r.listPods(ctx, s.blueprint)
 	g := scaleGate{inSync: err == nil && r.dataPlaneInSync(s, pods)}
+	if current := ptr.Deref(sts.Spec.Replicas, 1); s.blueprint.Workload.Replicas < current {
+		g.blocked = r.scaleDownBlocker(s, s.blueprint.Names().Pod(int(current-1)))
+	}
 	if _, ok := r.Engine.(DataPlane); !ok || !s.blueprint.HasPrimary {
 		return g
 	}
@@ -90,7 +99,7 @@ func nextReplicas(sts *appsv1.StatefulSet, target int32, gate scaleGate) int32 {
 	switch {
 	case target > current && settled && sts.Status.ReadyReplicas == current && gate.inSync:
 		return current + 1
-	case target < current && settled && current-1 >= gate.keep:
+	case target < current && settled && current-1 >= gate.keep && gate.blocked == "":
 		return current - 1
 	default:
 		return current

@@ -36,6 +36,7 @@ func TestNextReplicas(t *testing.T) {
 		{"wait while members catch up", sts(3, 3, 3, true), 5, scaleGate{inSync: false}, 3},
 		{"never remove the primary", sts(5, 5, 5, true), 3, scaleGate{inSync: true, keep: 5}, 5},
 		{"remove down to the primary", sts(5, 5, 5, true), 3, scaleGate{inSync: true, keep: 4}, 4},
+		{"the data plane holds a removal back", sts(5, 5, 5, true), 3, scaleGate{inSync: true, blocked: "stream has 5 replicas"}, 5},
 	}
 	for _, tc := range cases {
 		if got := nextReplicas(tc.sts, tc.target, tc.gate); got != tc.want {

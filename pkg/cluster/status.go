@@ -23,6 +23,7 @@ const (
 	ReasonMembersNotReady  = "MembersNotReady"
 	ReasonCreating         = "Creating"
 	ReasonScaling          = "Scaling"
+	ReasonScaleDownBlocked = "ScaleDownBlocked"
 	ReasonUpdating         = "Updating"
 	ReasonStable           = "Stable"
 	ReasonReconcileFailed  = "ReconcileFailed"
@@ -37,6 +38,7 @@ const (
 type observation struct {
 	desired, existing, ready, updated int32
 	rolling                           bool
+	scaleBlocked                      string
 }
 
 // updateStatus writes what the cluster looks like now. It runs after every pass,
@@ -86,7 +88,7 @@ func wasEverReady(status *v1alpha1.ClusterStatus) bool {
 }
 
 func (r *Reconciler) observe(ctx context.Context, s *state) (observation, error) {
-	obs := observation{desired: s.cluster.GetWorkload().Replicas}
+	obs := observation{desired: s.cluster.GetWorkload().Replicas, scaleBlocked: s.scaleBlocked}
 	pods := s.pods
 	if pods == nil && s.blueprint.Name != "" {
 		var err error
@@ -168,6 +170,10 @@ func setConditions(status *v1alpha1.ClusterStatus, generation int64, obs observa
 	case v1alpha1.PhaseCreating:
 		set(v1alpha1.ConditionProgressing, true, ReasonCreating, members)
 	case v1alpha1.PhaseScaling:
+		if obs.scaleBlocked != "" {
+			set(v1alpha1.ConditionProgressing, true, ReasonScaleDownBlocked, fmt.Sprintf("%d members exist, %d desired; not removing one: %s", obs.existing, obs.desired, obs.scaleBlocked))
+			break
+		}
 		set(v1alpha1.ConditionProgressing, true, ReasonScaling, fmt.Sprintf("%d members exist, %d desired", obs.existing, obs.desired))
 	case v1alpha1.PhaseUpdating:
 		set(v1alpha1.ConditionProgressing, true, ReasonUpdating, fmt.Sprintf("%d of %d members updated", obs.updated, obs.desired))

@@ -69,8 +69,10 @@ func (l Loop) Drive(ctx context.Context, pass func(ctx context.Context, c v1alph
 				lastState = out.State
 				l.Announce(c, out.State, out.Reason)
 			}
-			l.LabelRoles(ctx, l.Engine, l.Key, out.Primary)
-			l.FinishSwitchover(ctx, c, out.Primary)
+			if out.Primary != "" { // engines with a primary role
+				l.LabelRoles(ctx, l.Engine, l.Key, out.Primary)
+				l.FinishSwitchover(ctx, c, out.Primary)
+			}
 		}
 		select {
 		case <-ctx.Done():

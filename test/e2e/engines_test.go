@@ -200,7 +200,7 @@ func TestNATS(t *testing.T) {
 		}
 		return fn(js)
 	}
-	engineCase{
+	ec := engineCase{
 		engine: "nats", name: name,
 		newObj:  func() v1alpha1.Cluster { return &v1alpha1.NATSCluster{} },
 		ownedBy: owned(name, name),
@@ -241,7 +241,81 @@ func TestNATS(t *testing.T) {
 			return got, err
 		},
 		victim: func(context.Context) (string, error) { return leader, nil },
-	}.run(t)
+	}
+	// An R3 stream written before scaling 3 → 5 → 3 must come out of it whole, on three
+	// current replicas, with the departed servers out of the meta group.
+	const messages = 100
+	ec.failovers = func(t *testing.T) {
+		t.Run("R3StreamBeforeScaling", func(t *testing.T) {
+			err := withJS(context.Background(), func(js jetstream.JetStream) error {
+				ctx := context.Background()
+				if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "E2E3", Subjects: []string{"e2e3.>"}, Replicas: 3, Storage: jetstream.FileStorage}); err != nil {
+					return err
+				}
+				for i := range messages {
+					if _, err := js.Publish(ctx, "e2e3.m", []byte(fmt.Sprint(i))); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	ec.afterScale = func(t *testing.T) {
+		t.Run("R3StreamWholeAfterScaling", func(t *testing.T) {
+			ctx := context.Background()
+			eventually(t, 3*time.Minute, "JetStream healthy on the three members", func() error {
+				c := &v1alpha1.NATSCluster{}
+				if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: name}, c); err != nil {
+					return err
+				}
+				js := c.Status.JetStream
+				if js == nil || !js.Healthy || len(js.Servers) != 3 || js.Streams < 2 || js.StreamsDegraded != 0 {
+					return fmt.Errorf("status.jetStream %+v", js)
+				}
+				return nil
+			}, 2*time.Second)
+			err := withJS(ctx, func(js jetstream.JetStream) error {
+				s, err := js.Stream(ctx, "E2E3")
+				if err != nil {
+					return err
+				}
+				info, err := s.Info(ctx)
+				if err != nil {
+					return err
+				}
+				if info.State.Msgs != messages || info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
+					return fmt.Errorf("stream E2E3: %d messages, cluster %+v", info.State.Msgs, info.Cluster)
+				}
+				for _, r := range info.Cluster.Replicas {
+					if !r.Current || r.Offline {
+						return fmt.Errorf("replica %+v", r)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			var evs corev1.EventList
+			if err := k8s.List(ctx, &evs, client.InNamespace(samplesNS)); err != nil {
+				t.Fatal(err)
+			}
+			removed := 0
+			for _, e := range evs.Items {
+				if e.InvolvedObject.Name == name && e.Reason == "PeerRemoved" {
+					removed++
+				}
+			}
+			if removed == 0 {
+				t.Errorf("no PeerRemoved event: the departed servers were not removed from the meta group")
+			}
+		})
+	}
+	ec.run(t)
 }
 
 // portForward forwards a free loopback port to target's port and returns it.

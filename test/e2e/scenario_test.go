@@ -30,6 +30,8 @@ type engineCase struct {
 	victim func(ctx context.Context) (string, error)
 	// failovers runs the engine's own disruption tests after the restart check.
 	failovers func(t *testing.T)
+	// afterScale checks what the engine promises about scaling, after 3 → 5 → 3.
+	afterScale func(t *testing.T)
 }
 
 func (ec engineCase) cluster(ctx context.Context, t *testing.T) v1alpha1.Cluster {
@@ -55,6 +57,9 @@ func (ec engineCase) run(t *testing.T) {
 		ec.scale(ctx, t, 5)
 		ec.scale(ctx, t, 3)
 	})
+	if ec.afterScale != nil {
+		ec.afterScale(t)
+	}
 	t.Run("Delete", func(t *testing.T) { ec.checkDelete(ctx, t) })
 }
 

@@ -21,7 +21,9 @@ type Client struct {
 // commas reaches whichever answers).
 func Connect(url, user, password string) (*Client, error) {
 	conn, err := nats.Connect(url, nats.UserInfo(user, password), nats.Name("stowage-operator"),
-		nats.Timeout(2*time.Second), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
+		nats.Timeout(2*time.Second), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+		// Members may all be starting: keep trying rather than fail the watcher.
+		nats.RetryOnFailedConnect(true))
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the system account: %w", err)
 	}

@@ -4,7 +4,8 @@ import "fmt"
 
 // ScaleDownBlocker says why the cluster may not lose server `leaving` now, or "" when
 // it may: JetStream must be healthy (a scale-down must not be the second loss), and
-// every stream must still find its replication factor among the servers that remain.
+// every stream must still find its replication factor among the servers that remain,
+// and no stream may have its only copy on the leaving server.
 func ScaleDownBlocker(h Health, leaving string) string {
 	if !h.Healthy() {
 		return fmt.Sprintf("JetStream is not healthy (meta leader %q, behind: %v)", h.MetaLeader, h.Lagging)
@@ -18,6 +19,10 @@ func ScaleDownBlocker(h Health, leaving string) string {
 	for _, s := range h.Streams {
 		if s.Replicas > remaining {
 			return fmt.Sprintf("stream %s/%s has %d replicas and only %d servers would remain; lower its replicas first", s.Account, s.Name, s.Replicas, remaining)
+		}
+		// A single copy on the leaving server has nowhere to be copied from.
+		if len(s.Peers) == 1 && s.Peers[0] == leaving {
+			return fmt.Sprintf("stream %s/%s has its only copy on %s; raise its replicas (or move it) first", s.Account, s.Name, leaving)
 		}
 	}
 	return ""

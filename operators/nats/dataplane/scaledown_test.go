@@ -28,7 +28,8 @@ func TestScaleDownBlocker(t *testing.T) {
 	}{
 		{"four to three with R3 streams", healthy(4, 3, 3, 1), "n-3", ""},
 		{"three to two with an R3 stream", healthy(3, 3), "n-2", "has 3 replicas and only 2 servers would remain"},
-		{"three to two with R1 streams", healthy(3, 1, 1), "n-2", ""},
+		{"three to two with R1 streams elsewhere", healthy(3, 1, 1), "n-2", ""},
+		{"an R1 stream on the leaving server", healthy(3, 1), "n-0", "only copy on n-0"},
 		{"a lagging replica", lagging, "n-3", "not healthy"},
 		{"no meta leader", noLeader, "n-3", "not healthy"},
 	}

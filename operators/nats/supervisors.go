@@ -1,0 +1,188 @@
+package nats
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/operators/nats/dataplane"
+	"github.com/stowage/stowage/pkg/cluster"
+	"github.com/stowage/stowage/pkg/supervise"
+	"github.com/stowage/stowage/pkg/workload"
+)
+
+// checkInterval is how often a NATSCluster's JetStream is read.
+const checkInterval = 2 * time.Second
+
+// Supervisors run one JetStream watcher per NATSCluster with JetStream: each pass reads
+// the meta group and every stream through the system account, writes
+// status.jetStream, removes servers that left the cluster from the meta group, and
+// tells the reconciler when JetStream is in sync (members are added or restarted only
+// then) and whether the highest member may be removed.
+type Supervisors struct {
+	supervise.Kit
+	*supervise.Registry
+	addressOf supervise.AddressFunc
+
+	mu     sync.Mutex
+	health map[client.ObjectKey]dataplane.Health
+}
+
+// NewSupervisors uses the manager's client, API reader and event recorder; the
+// supervisors stop with the manager.
+func NewSupervisors(mgr ctrl.Manager, addressOf supervise.AddressFunc) (*Supervisors, error) {
+	s := &Supervisors{
+		Kit:       supervise.NewKit(mgr, engineName),
+		Registry:  supervise.NewRegistry(),
+		addressOf: addressOf,
+		health:    map[client.ObjectKey]dataplane.Health{},
+	}
+	if err := mgr.Add(s.Registry); err != nil {
+		return nil, fmt.Errorf("adding the %s supervisors to the manager: %w", engineName, err)
+	}
+	return s, nil
+}
+
+// Supervise implements cluster.DataPlane.
+func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.Blueprint, members int32) error {
+	nc, ok := c.(*v1alpha1.NATSCluster)
+	if !ok {
+		return fmt.Errorf("nats engine got a %T", c)
+	}
+	key := client.ObjectKeyFromObject(nc)
+	if !nc.JetStreamEnabled() {
+		e.Supervisors.Stop(key)
+		return nil
+	}
+	secret := &corev1.Secret{}
+	if err := e.Supervisors.Client.Get(ctx, client.ObjectKey{Namespace: bp.Namespace, Name: bp.SecretName}, secret); err != nil {
+		return fmt.Errorf("reading the credentials: %w", err)
+	}
+	password := string(secret.Data[KeySystemPassword])
+	names := bp.Names()
+	var urls, memberNames []string
+	for i := range int(members) {
+		memberNames = append(memberNames, names.Pod(i))
+		urls = append(urls, "nats://"+e.Supervisors.addressOf(bp.Namespace, names.HeadlessService(), names.Pod(i)))
+	}
+	h := sha256.Sum256([]byte(strings.Join(urls, ",") + "|" + password))
+	e.Supervisors.Ensure(key, fmt.Sprintf("%x", h), func(ctx context.Context, run *supervise.Run) {
+		e.Supervisors.watch(ctx, key, memberNames, strings.Join(urls, ","), password, run)
+	})
+	return nil
+}
+
+// ScaleDownBlocker implements cluster.ScaleDownGate from the last health read.
+func (e Engine) ScaleDownBlocker(key client.ObjectKey, member string) string {
+	e.Supervisors.mu.Lock()
+	h, ok := e.Supervisors.health[key]
+	e.Supervisors.mu.Unlock()
+	if !ok {
+		return "JetStream has not been read yet"
+	}
+	return dataplane.ScaleDownBlocker(h, member)
+}
+
+var (
+	_ cluster.DataPlane     = Engine{}
+	_ cluster.ScaleDownGate = Engine{}
+)
+
+func (s *Supervisors) watch(ctx context.Context, key client.ObjectKey, members []string, urls, password string, run *supervise.Run) {
+	defer func() {
+		s.mu.Lock()
+		delete(s.health, key)
+		s.mu.Unlock()
+	}()
+	log := s.Log.WithValues("cluster", key)
+	sys, err := dataplane.Connect(urls, SystemUser, password)
+	if err != nil {
+		log.Error(err, "Connecting to the system account")
+		return
+	}
+	defer sys.Close()
+	drive := supervise.Loop{Kit: s.Kit, Run: run, Engine: engineName, Key: key, Interval: checkInterval,
+		NewCluster: func() v1alpha1.Cluster { return &v1alpha1.NATSCluster{} }}
+	drive.Log = log
+	var written *v1alpha1.JetStreamStatus
+	_ = drive.Drive(ctx, func(ctx context.Context, obj v1alpha1.Cluster) (supervise.Outcome, error) {
+		c := obj.(*v1alpha1.NATSCluster)
+		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		h, err := sys.Health(rctx)
+		cancel()
+		if err == nil {
+			s.mu.Lock()
+			s.health[key] = h
+			s.mu.Unlock()
+			err = s.removeDeparted(ctx, sys, c, h, members)
+		}
+		status := jetStreamStatus(h, err)
+		if written == nil || !sameJetStream(*written, status) {
+			patch := client.MergeFrom(c.DeepCopy())
+			c.Status.JetStream = &status
+			if perr := s.Client.Status().Patch(ctx, c, patch); perr == nil {
+				written = &status
+			}
+		}
+		out := supervise.Outcome{State: "Degraded", Reason: fmt.Sprintf("JetStream is not healthy: %s", describe(h, err))}
+		if err == nil && h.Healthy() && len(h.Servers) == len(members) {
+			out = supervise.Outcome{State: "Healthy", Reason: fmt.Sprintf("JetStream healthy on %d servers, meta leader %s", len(h.Servers), h.MetaLeader), InSync: true}
+		}
+		return out, err
+	})
+}
+
+// removeDeparted takes servers of the meta group that are no longer members — the
+// StatefulSet removed their pods in a scale-down — out of the meta group, so their
+// streams' replicas are placed on the servers that remain.
+func (s *Supervisors) removeDeparted(ctx context.Context, sys *dataplane.Client, c *v1alpha1.NATSCluster, h dataplane.Health, members []string) error {
+	for _, server := range h.Servers {
+		if slices.Contains(members, server) || !slices.Contains(h.Lagging, server) {
+			continue // a member, or one still running (its pod is terminating)
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := sys.RemoveServer(rctx, server)
+		cancel()
+		if err != nil {
+			return err
+		}
+		s.Recorder.Eventf(c, corev1.EventTypeNormal, "PeerRemoved", "Removed %s from the JetStream meta group after it left the cluster", server)
+	}
+	return nil
+}
+
+func describe(h dataplane.Health, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("meta leader %q, servers %v, behind %v", h.MetaLeader, h.Servers, h.Lagging)
+}
+
+func jetStreamStatus(h dataplane.Health, err error) v1alpha1.JetStreamStatus {
+	st := v1alpha1.JetStreamStatus{Healthy: err == nil && h.Healthy(), MetaLeader: h.MetaLeader, Servers: h.Servers,
+		Lagging: h.Lagging, Streams: int32(len(h.Streams)), ObservedAt: metav1.Now()}
+	for _, s := range h.Streams {
+		if s.Leader == "" || len(s.Lagging) > 0 {
+			st.StreamsDegraded++
+		}
+	}
+	if err != nil {
+		st.Error = err.Error()
+	}
+	return st
+}
+
+func sameJetStream(a, b v1alpha1.JetStreamStatus) bool {
+	a.ObservedAt, b.ObservedAt = metav1.Time{}, metav1.Time{}
+	return fmt.Sprint(a) == fmt.Sprint(b)
+}
