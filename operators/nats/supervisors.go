@@ -30,27 +30,19 @@ const checkInterval = 2 * time.Second
 // tells the reconciler when JetStream is in sync (members are added or restarted only
 // then) and whether the highest member may be removed.
 type Supervisors struct {
-	supervise.Kit
-	*supervise.Registry
-	addressOf supervise.AddressFunc
+	supervise.Plane
 
 	mu     sync.Mutex
 	health map[client.ObjectKey]dataplane.Health
 }
 
-// NewSupervisors uses the manager's client, API reader and event recorder; the
-// supervisors stop with the manager.
+// NewSupervisors builds the watchers on the manager; they stop with it.
 func NewSupervisors(mgr ctrl.Manager, addressOf supervise.AddressFunc) (*Supervisors, error) {
-	s := &Supervisors{
-		Kit:       supervise.NewKit(mgr, engineName),
-		Registry:  supervise.NewRegistry(),
-		addressOf: addressOf,
-		health:    map[client.ObjectKey]dataplane.Health{},
+	plane, err := supervise.NewPlane(mgr, engineName, addressOf)
+	if err != nil {
+		return nil, err
 	}
-	if err := mgr.Add(s.Registry); err != nil {
-		return nil, fmt.Errorf("adding the %s supervisors to the manager: %w", engineName, err)
-	}
-	return s, nil
+	return &Supervisors{Plane: plane, health: map[client.ObjectKey]dataplane.Health{}}, nil
 }
 
 // Supervise implements cluster.DataPlane.
@@ -73,7 +65,7 @@ func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.B
 	var urls, memberNames []string
 	for i := range int(members) {
 		memberNames = append(memberNames, names.Pod(i))
-		urls = append(urls, "nats://"+e.Supervisors.addressOf(bp.Namespace, names.HeadlessService(), names.Pod(i)))
+		urls = append(urls, "nats://"+e.Supervisors.AddressOf(bp.Namespace, names.HeadlessService(), names.Pod(i)))
 	}
 	h := sha256.Sum256([]byte(strings.Join(urls, ",") + "|" + password))
 	e.Supervisors.Ensure(key, fmt.Sprintf("%x", h), func(ctx context.Context, run *supervise.Run) {

@@ -25,23 +25,16 @@ import (
 // write status.currentPrimary (the commit of a failover or switchover),
 // status.replication and the members' role labels, and emit the Events.
 type Supervisors struct {
-	supervise.Kit
-	*supervise.Registry
-	addressOf supervise.AddressFunc
+	supervise.Plane
 }
 
-// NewSupervisors uses the manager's client, API reader and event recorder; the
-// supervisors stop with the manager.
+// NewSupervisors builds the supervisors on the manager; they stop with it.
 func NewSupervisors(mgr ctrl.Manager, addressOf supervise.AddressFunc) (*Supervisors, error) {
-	s := &Supervisors{
-		Kit:       supervise.NewKit(mgr, engineName),
-		Registry:  supervise.NewRegistry(),
-		addressOf: addressOf,
+	plane, err := supervise.NewPlane(mgr, engineName, addressOf)
+	if err != nil {
+		return nil, err
 	}
-	if err := mgr.Add(s.Registry); err != nil {
-		return nil, fmt.Errorf("adding the %s supervisors to the manager: %w", engineName, err)
-	}
-	return s, nil
+	return &Supervisors{Plane: plane}, nil
 }
 
 // settings are what a supervisor is started with; a change restarts it.
@@ -99,7 +92,7 @@ func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.B
 	names := bp.Names()
 	for i := range int(members) {
 		st.members = append(st.members, names.Pod(i))
-		st.addrs = append(st.addrs, e.Supervisors.addressOf(bp.Namespace, names.HeadlessService(), names.Pod(i)))
+		st.addrs = append(st.addrs, e.Supervisors.AddressOf(bp.Namespace, names.HeadlessService(), names.Pod(i)))
 	}
 	e.Supervisors.Ensure(st.key, st.fingerprint(), func(ctx context.Context, run *supervise.Run) {
 		e.Supervisors.supervise(ctx, st, names, run)

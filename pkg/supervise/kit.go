@@ -135,3 +135,21 @@ func NewKit(mgr ctrl.Manager, engine string) Kit {
 		Log:      ctrl.Log.WithName(engine + "-supervisor"),
 	}
 }
+
+// Plane is what every engine's Supervisors hold: the Kubernetes kit, the goroutine
+// registry, and how members are reached.
+type Plane struct {
+	Kit
+	*Registry
+	AddressOf AddressFunc
+}
+
+// NewPlane builds an engine's Plane on the manager; its goroutines stop with the
+// manager.
+func NewPlane(mgr ctrl.Manager, engine string, addressOf AddressFunc) (Plane, error) {
+	p := Plane{Kit: NewKit(mgr, engine), Registry: NewRegistry(), AddressOf: addressOf}
+	if err := mgr.Add(p.Registry); err != nil {
+		return Plane{}, fmt.Errorf("adding the %s supervisors to the manager: %w", engine, err)
+	}
+	return p, nil
+}
