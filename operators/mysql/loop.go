@@ -33,8 +33,7 @@ type loop struct {
 	cluster    *v1alpha1.MySQLCluster // as last read, for events and patches
 	lastStates []dataplane.MemberState
 	lastState  dataplane.State
-	written    *v1alpha1.MySQLReplicationStatus
-	writtenAt  time.Time
+	written    supervise.Throttle[v1alpha1.MySQLReplicationStatus]
 }
 
 func (l *loop) topology(members []*dataplane.Member) dataplane.Topology {
@@ -140,7 +139,10 @@ func (l *loop) notify(n dataplane.Notice) {
 func (l *loop) report(ctx context.Context, plan dataplane.Plan, states []dataplane.MemberState) {
 	now := metav1.Now()
 	next := replicationStatus(plan, states, l.sup.Primary(), now)
-	if l.written != nil && sameShape(*l.written, next) && now.Sub(l.writtenAt) < statusRefresh {
+	if l.written.Refresh == 0 {
+		l.written = supervise.Throttle[v1alpha1.MySQLReplicationStatus]{Refresh: statusRefresh, Same: sameShape}
+	}
+	if !l.written.Due(next, now.Time) {
 		return
 	}
 	c := l.cluster.DeepCopy()
@@ -155,7 +157,7 @@ func (l *loop) report(ctx context.Context, plan dataplane.Plan, states []datapla
 		}
 		return
 	}
-	l.written, l.writtenAt = &next, now.Time
+	l.written.Wrote(next, now.Time)
 }
 
 // inSync: the primary is healthy and every replica follows it, caught up — the

@@ -56,16 +56,15 @@ func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.B
 		e.Supervisors.Stop(key)
 		return nil
 	}
-	secret := &corev1.Secret{}
-	if err := e.Supervisors.Client.Get(ctx, client.ObjectKey{Namespace: bp.Namespace, Name: bp.SecretName}, secret); err != nil {
-		return fmt.Errorf("reading the credentials: %w", err)
+	secret, err := e.Supervisors.Credentials(ctx, bp)
+	if err != nil {
+		return err
 	}
-	password := string(secret.Data[KeySystemPassword])
-	names := bp.Names()
-	var urls, memberNames []string
-	for i := range int(members) {
-		memberNames = append(memberNames, names.Pod(i))
-		urls = append(urls, "nats://"+e.Supervisors.AddressOf(bp.Namespace, names.HeadlessService(), names.Pod(i)))
+	password := string(secret[KeySystemPassword])
+	memberNames, addrs := e.Supervisors.Members(bp, members)
+	urls := make([]string, len(addrs))
+	for i, a := range addrs {
+		urls[i] = "nats://" + a
 	}
 	h := sha256.Sum256([]byte(strings.Join(urls, ",") + "|" + password))
 	e.Supervisors.Ensure(key, fmt.Sprintf("%x", h), func(ctx context.Context, run *supervise.Run) {
@@ -106,7 +105,7 @@ func (s *Supervisors) watch(ctx context.Context, key client.ObjectKey, members [
 	drive := supervise.Loop{Kit: s.Kit, Run: run, Engine: engineName, Key: key, Interval: checkInterval,
 		NewCluster: func() v1alpha1.Cluster { return &v1alpha1.NATSCluster{} }}
 	drive.Log = log
-	var written *v1alpha1.JetStreamStatus
+	written := supervise.Throttle[v1alpha1.JetStreamStatus]{Refresh: time.Minute, Same: sameJetStream}
 	_ = drive.Drive(ctx, func(ctx context.Context, obj v1alpha1.Cluster) (supervise.Outcome, error) {
 		c := obj.(*v1alpha1.NATSCluster)
 		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -119,11 +118,11 @@ func (s *Supervisors) watch(ctx context.Context, key client.ObjectKey, members [
 			err = s.removeDeparted(ctx, sys, c, h, members)
 		}
 		status := jetStreamStatus(h, err)
-		if written == nil || !sameJetStream(*written, status) {
+		if written.Due(status, time.Now()) {
 			patch := client.MergeFrom(c.DeepCopy())
 			c.Status.JetStream = &status
 			if perr := s.Client.Status().Patch(ctx, c, patch); perr == nil {
-				written = &status
+				written.Wrote(status, time.Now())
 			}
 		}
 		out := supervise.Outcome{State: "Degraded", Reason: fmt.Sprintf("JetStream is not healthy: %s", describe(h, err))}

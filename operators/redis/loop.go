@@ -33,8 +33,7 @@ type loop struct {
 	cluster    *v1alpha1.RedisCluster // as last read, for events and patches
 	lastStates []dataplane.MemberState
 	lastState  dataplane.State
-	written    *v1alpha1.RedisReplicationStatus
-	writtenAt  time.Time
+	written    supervise.Throttle[v1alpha1.RedisReplicationStatus]
 }
 
 func (l *loop) topology(members []*dataplane.Member) dataplane.Topology {
@@ -132,7 +131,10 @@ func (l *loop) commit(ctx context.Context, newPrimary string, plan dataplane.Pla
 func (l *loop) report(ctx context.Context, plan dataplane.Plan, states []dataplane.MemberState) {
 	now := metav1.Now()
 	next := replicationStatus(plan, states, l.sup.Primary(), waitReplicas(int32(len(l.st.members))), now)
-	if l.written != nil && sameShape(*l.written, next) && now.Sub(l.writtenAt) < statusRefresh {
+	if l.written.Refresh == 0 {
+		l.written = supervise.Throttle[v1alpha1.RedisReplicationStatus]{Refresh: statusRefresh, Same: sameShape}
+	}
+	if !l.written.Due(next, now.Time) {
 		return
 	}
 	c := l.cluster.DeepCopy()
@@ -147,7 +149,7 @@ func (l *loop) report(ctx context.Context, plan dataplane.Plan, states []datapla
 		}
 		return
 	}
-	l.written, l.writtenAt = &next, now.Time
+	l.written.Wrote(next, now.Time)
 }
 
 // inSync: the primary is healthy and every replica has a live link to it and is not

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -79,21 +78,18 @@ func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.B
 	if !ok {
 		return fmt.Errorf("redis engine got a %T", c)
 	}
-	secret := &corev1.Secret{}
-	if err := e.Supervisors.Client.Get(ctx, client.ObjectKey{Namespace: bp.Namespace, Name: bp.SecretName}, secret); err != nil {
-		return fmt.Errorf("reading the credentials: %w", err)
+	secret, err := e.Supervisors.Credentials(ctx, bp)
+	if err != nil {
+		return err
 	}
 	st := settings{
 		key:         client.ObjectKeyFromObject(rc),
-		password:    string(secret.Data[KeyPassword]),
+		password:    string(secret[KeyPassword]),
 		spec:        rc.Spec.Replication,
 		minReplicas: minReplicas(rc.Spec.Replication, members),
 	}
+	st.members, st.addrs = e.Supervisors.Members(bp, members)
 	names := bp.Names()
-	for i := range int(members) {
-		st.members = append(st.members, names.Pod(i))
-		st.addrs = append(st.addrs, e.Supervisors.AddressOf(bp.Namespace, names.HeadlessService(), names.Pod(i)))
-	}
 	e.Supervisors.Ensure(st.key, st.fingerprint(), func(ctx context.Context, run *supervise.Run) {
 		e.Supervisors.supervise(ctx, st, names, run)
 	})

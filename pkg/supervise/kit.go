@@ -153,3 +153,22 @@ func NewPlane(mgr ctrl.Manager, engine string, addressOf AddressFunc) (Plane, er
 	}
 	return p, nil
 }
+
+// Credentials reads the cluster's credentials Secret.
+func (p Plane) Credentials(ctx context.Context, bp workload.Blueprint) (map[string][]byte, error) {
+	secret := &corev1.Secret{}
+	if err := p.Client.Get(ctx, client.ObjectKey{Namespace: bp.Namespace, Name: bp.SecretName}, secret); err != nil {
+		return nil, fmt.Errorf("reading the credentials: %w", err)
+	}
+	return secret.Data, nil
+}
+
+// Members names the first n members and the addresses they are reached at.
+func (p Plane) Members(bp workload.Blueprint, n int32) (names, addrs []string) {
+	nm := bp.Names()
+	for i := range int(n) {
+		names = append(names, nm.Pod(i))
+		addrs = append(addrs, p.AddressOf(bp.Namespace, nm.HeadlessService(), nm.Pod(i)))
+	}
+	return names, addrs
+}
