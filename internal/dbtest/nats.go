@@ -2,6 +2,9 @@ package dbtest
 
 import (
 	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,12 +19,14 @@ const (
 	NATSAppUser, NATSAppPassword       = "app", "dbtest-app"
 )
 
-// NATSServer is one embedded nats-server of a JetStream cluster on loopback.
+// NATSServer is one nats-server process of a JetStream cluster on loopback, built
+// from the version in go.mod (make dataplane-deps), so a test can SIGKILL it.
 type NATSServer struct {
 	Name   string
 	Port   int
+	dir    string
 	config string
-	*server.Server
+	process
 }
 
 // URL is the server's client URL.
@@ -34,6 +39,9 @@ func StartNATSCluster(t *testing.T, n int) []*NATSServer {
 	if testing.Short() {
 		t.Skip("data-plane: skipped with -short")
 	}
+	if _, err := os.Stat(natsServerBinary()); err != nil {
+		t.Fatalf("nats-server %s is not built (run `make dataplane-deps`): %v", server.VERSION, err)
+	}
 	clusterPorts := make([]int, n)
 	var routes []string
 	for i := range clusterPorts {
@@ -42,9 +50,10 @@ func StartNATSCluster(t *testing.T, n int) []*NATSServer {
 	}
 	servers := make([]*NATSServer, n)
 	for i := range servers {
-		s := &NATSServer{Name: fmt.Sprintf("n-%d", i), Port: freePort(t)}
+		s := &NATSServer{Name: fmt.Sprintf("n-%d", i), Port: freePort(t), dir: t.TempDir()}
 		s.config = fmt.Sprintf(`server_name: %q
 listen: "127.0.0.1:%d"
+log_file: %q
 jetstream { store_dir: %q }
 cluster { name: "dbtest", listen: "127.0.0.1:%d", routes: [%s] }
 accounts {
@@ -52,7 +61,7 @@ accounts {
   APP: { jetstream: enabled, users: [{user: %q, password: %q}] }
 }
 system_account: SYS
-`, s.Name, s.Port, t.TempDir(), clusterPorts[i], strings.Join(quoteAll(routes), ", "),
+`, s.Name, s.Port, filepath.Join(s.dir, "nats.log"), filepath.Join(s.dir, "jetstream"), clusterPorts[i], strings.Join(quoteAll(routes), ", "),
 			NATSSystemUser, NATSSystemPassword, NATSAppUser, NATSAppPassword)
 		servers[i] = s
 	}
@@ -61,41 +70,62 @@ system_account: SYS
 		if err := s.start(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(s.Shutdown)
+		t.Cleanup(s.Kill)
 	}
 	for _, s := range servers {
-		if !s.ReadyForConnections(30 * time.Second) {
-			t.Fatalf("%s did not start", s.Name)
+		if err := s.waitListening(30 * time.Second); err != nil {
+			t.Fatal(err)
 		}
 	}
 	return servers
 }
 
+func natsServerBinary() string {
+	if bin := os.Getenv("STOWAGE_NATS_SERVER"); bin != "" {
+		return bin
+	}
+	home, _ := os.UserHomeDir()
+	cache := os.Getenv("STOWAGE_CACHE")
+	if cache == "" {
+		cache = filepath.Join(home, ".cache", "stowage")
+	}
+	return filepath.Join(cache, "bin", "nats-server-v"+server.VERSION)
+}
+
 func (s *NATSServer) start() error {
-	opts := &server.Options{}
-	if err := opts.ProcessConfigString(s.config); err != nil {
+	conf := filepath.Join(s.dir, "nats.conf")
+	if err := os.WriteFile(conf, []byte(s.config), 0o600); err != nil {
+		return err
+	}
+	if err := s.launch(natsServerBinary(), "-c", conf); err != nil {
 		return fmt.Errorf("%s: %w", s.Name, err)
 	}
-	opts.NoLog, opts.NoSigs = true, true
-	srv, err := server.NewServer(opts)
-	if err != nil {
-		return fmt.Errorf("%s: %w", s.Name, err)
-	}
-	s.Server = srv
-	go srv.Start()
 	return nil
 }
 
-// Restart starts a shut-down server again on its port and store.
+func (s *NATSServer) waitListening(timeout time.Duration) error {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if !s.Running() {
+			break
+		}
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.Port), time.Second); err == nil {
+			c.Close()
+			return nil
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(s.dir, "nats.log"))
+	return fmt.Errorf("%s does not listen: %s", s.Name, tail(string(log), 2000))
+}
+
+// Restart starts a stopped or killed server again on its port and store.
 func (s *NATSServer) Restart(t *testing.T) {
 	t.Helper()
-	s.Shutdown()
-	s.WaitForShutdown()
+	s.Stop()
 	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
-	if !s.ReadyForConnections(30 * time.Second) {
-		t.Fatalf("%s did not restart", s.Name)
+	if err := s.waitListening(30 * time.Second); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -76,9 +76,9 @@ func waitHealthy(t *testing.T, c *Client, timeout time.Duration, also func(Healt
 }
 
 // TestDataPlaneR3StreamSurvivesAKilledServer publishes to an R3 stream, recording
-// every acknowledged message, and shuts down the server leading the stream: the
-// stream takes writes again on a new leader, and a consumer reads back every
-// acknowledged message.
+// every acknowledged message, and SIGKILLs the server process leading the stream: the
+// stream takes writes again once the others elect a leader, and a consumer reads back
+// every acknowledged message.
 func TestDataPlaneR3StreamSurvivesAKilledServer(t *testing.T) {
 	servers := dbtest.StartNATSCluster(t, 3)
 	sys := systemClient(t, servers)
@@ -111,7 +111,7 @@ func TestDataPlaneR3StreamSurvivesAKilledServer(t *testing.T) {
 	killedAt := time.Now()
 	for _, s := range servers {
 		if s.Name == leader {
-			s.Shutdown()
+			s.Kill()
 		}
 	}
 	var resumed time.Duration
@@ -133,7 +133,7 @@ func TestDataPlaneR3StreamSurvivesAKilledServer(t *testing.T) {
 	if resumed == 0 {
 		t.Fatalf("the stream took no write after %s was shut down", leader)
 	}
-	t.Logf("shut down the stream leader %s: writes resumed after %s; %d messages acknowledged", leader, resumed.Round(time.Millisecond), len(acked))
+	t.Logf("killed the stream leader %s: writes resumed after %s; %d messages acknowledged", leader, resumed.Round(time.Millisecond), len(acked))
 
 	// Read everything back.
 	rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -166,9 +166,10 @@ func TestDataPlaneR3StreamSurvivesAKilledServer(t *testing.T) {
 
 // TestDataPlanePeerRemovalKeepsStreamsHealthy scales four servers to three the way
 // the operator does: the scale-down is allowed (every R3 stream fits on three), the
-// leaving server stops in lame-duck mode and is removed from the meta group, and
+// leaving server stops and is removed from the meta group, and
 // JetStream is healthy again with every stream at three current replicas, none on
-// the removed server.
+// the removed server. (The server stops with SIGTERM here; the pods' preStop hook
+// puts it in lame-duck mode first, which takes the 30 s minimum.)
 func TestDataPlanePeerRemovalKeepsStreamsHealthy(t *testing.T) {
 	servers := dbtest.StartNATSCluster(t, 4)
 	sys := systemClient(t, servers)
@@ -180,8 +181,7 @@ func TestDataPlanePeerRemovalKeepsStreamsHealthy(t *testing.T) {
 	if why := ScaleDownBlocker(h, leaving); why != "" {
 		t.Fatalf("scale-down to three refused: %s", why)
 	}
-	servers[3].LameDuckShutdown()
-	servers[3].WaitForShutdown()
+	servers[3].Stop()
 	started := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
