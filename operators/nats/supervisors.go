@@ -34,6 +34,8 @@ type Supervisors struct {
 
 	mu     sync.Mutex
 	health map[client.ObjectKey]dataplane.Health
+	// plain are clusters without JetStream: nothing to watch, nothing holds them back.
+	plain map[client.ObjectKey]bool
 }
 
 // NewSupervisors builds the watchers on the manager; they stop with it.
@@ -42,7 +44,7 @@ func NewSupervisors(mgr ctrl.Manager, addressOf supervise.AddressFunc) (*Supervi
 	if err != nil {
 		return nil, err
 	}
-	return &Supervisors{Plane: plane, health: map[client.ObjectKey]dataplane.Health{}}, nil
+	return &Supervisors{Plane: plane, health: map[client.ObjectKey]dataplane.Health{}, plain: map[client.ObjectKey]bool{}}, nil
 }
 
 // Supervise implements cluster.DataPlane.
@@ -52,6 +54,9 @@ func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.B
 		return fmt.Errorf("nats engine got a %T", c)
 	}
 	key := client.ObjectKeyFromObject(nc)
+	e.Supervisors.mu.Lock()
+	e.Supervisors.plain[key] = !nc.JetStreamEnabled()
+	e.Supervisors.mu.Unlock()
 	if !nc.JetStreamEnabled() {
 		e.Supervisors.Stop(key)
 		return nil
@@ -77,11 +82,36 @@ func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.B
 func (e Engine) ScaleDownBlocker(key client.ObjectKey, member string) string {
 	e.Supervisors.mu.Lock()
 	h, ok := e.Supervisors.health[key]
+	plain := e.Supervisors.plain[key]
 	e.Supervisors.mu.Unlock()
-	if !ok {
+	switch {
+	case plain:
+		return ""
+	case !ok:
 		return "JetStream has not been read yet"
+	default:
+		return dataplane.ScaleDownBlocker(h, member)
 	}
-	return dataplane.ScaleDownBlocker(h, member)
+}
+
+// SyncedAt implements cluster.DataPlane: what the watcher last found in sync, or, for
+// a cluster without JetStream, always now.
+func (e Engine) SyncedAt(key client.ObjectKey) time.Time {
+	e.Supervisors.mu.Lock()
+	plain := e.Supervisors.plain[key]
+	e.Supervisors.mu.Unlock()
+	if plain {
+		return time.Now()
+	}
+	return e.Supervisors.Registry.SyncedAt(key)
+}
+
+// Forget implements cluster.DataPlane.
+func (e Engine) Forget(key client.ObjectKey) {
+	e.Supervisors.mu.Lock()
+	delete(e.Supervisors.plain, key)
+	e.Supervisors.mu.Unlock()
+	e.Supervisors.Registry.Forget(key)
 }
 
 var (
