@@ -90,18 +90,19 @@ func TestDataPlaneR3StreamSurvivesAKilledServer(t *testing.T) {
 
 	var mu sync.Mutex
 	var acked []int
-	var ackedAt []time.Time
+	var sentAt, ackedAt []time.Time // of each acknowledged message
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for id := 1; ctx.Err() == nil; id++ {
+			sent := time.Now()
 			pctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 			_, err := js.Publish(pctx, "ORDERS.new", []byte(strconv.Itoa(id)))
 			cancel()
 			if err == nil {
 				mu.Lock()
-				acked, ackedAt = append(acked, id), append(ackedAt, time.Now())
+				acked, sentAt, ackedAt = append(acked, id), append(sentAt, sent), append(ackedAt, time.Now())
 				mu.Unlock()
 			}
 		}
@@ -114,15 +115,15 @@ func TestDataPlaneR3StreamSurvivesAKilledServer(t *testing.T) {
 			s.Kill()
 		}
 	}
+	// Resumed: the first message sent after the kill that was acknowledged (one in
+	// flight at the kill may still be acknowledged by the dying leader).
 	var resumed time.Duration
-	for deadline := time.Now().Add(30 * time.Second); resumed == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); resumed == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		mu.Lock()
-		if n := len(ackedAt); n > 0 && ackedAt[n-1].After(killedAt) {
-			for _, at := range ackedAt {
-				if at.After(killedAt) {
-					resumed = at.Sub(killedAt)
-					break
-				}
+		for i, at := range sentAt {
+			if at.After(killedAt) {
+				resumed = ackedAt[i].Sub(killedAt)
+				break
 			}
 		}
 		mu.Unlock()
@@ -131,16 +132,25 @@ func TestDataPlaneR3StreamSurvivesAKilledServer(t *testing.T) {
 	stop()
 	<-done
 	if resumed == 0 {
-		t.Fatalf("the stream took no write after %s was shut down", leader)
+		t.Fatalf("the stream took no write within a minute after %s was killed", leader)
 	}
 	t.Logf("killed the stream leader %s: writes resumed after %s; %d messages acknowledged", leader, resumed.Round(time.Millisecond), len(acked))
 
-	// Read everything back.
-	rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Read everything back (the consumer is created once the stream answers again).
+	rctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cons, err := js.OrderedConsumer(rctx, "ORDERS", jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
+	var cons jetstream.Consumer
+	for {
+		cctx, ccancel := context.WithTimeout(rctx, 5*time.Second)
+		var err error
+		cons, err = js.OrderedConsumer(cctx, "ORDERS", jetstream.OrderedConsumerConfig{})
+		ccancel()
+		if err == nil {
+			break
+		}
+		if rctx.Err() != nil {
+			t.Fatalf("reading the stream back: %v", err)
+		}
 	}
 	have := map[int]bool{}
 	for len(have) < len(acked) && rctx.Err() == nil {
