@@ -1,0 +1,58 @@
+package mysql
+
+import (
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/internal/clustertest"
+	"github.com/stowage/stowage/internal/dbtest"
+	"github.com/stowage/stowage/operators/mysql/mycnf"
+	"github.com/stowage/stowage/pkg/cluster"
+	"github.com/stowage/stowage/pkg/supervise"
+)
+
+// TestEnvtestDataPlaneFailoverEvents runs the whole operator path against a real API
+// server and three real mariadbd servers on loopback (clustertest.RunFailoverWithEvents):
+// accounts created from root on first contact, replication, status, labels, a
+// failover when the primary is killed, its return as a replica, events in order.
+func TestEnvtestDataPlaneFailoverEvents(t *testing.T) {
+	dbtest.RequireMariaDB(t)
+	e := env.Get(t)
+	servers := dbtest.StartMariaDBs(t, "srv", 3, mycnf.Render(v1alpha1.FlavorMariaDB, nil))
+	var addrs []string
+	for _, s := range servers {
+		addrs = append(addrs, s.Addr())
+	}
+	clustertest.RunFailoverWithEvents(t, e, clustertest.FailoverCase{
+		Engine: func(mgr ctrl.Manager, addrOf supervise.AddressFunc) (cluster.Engine, error) {
+			engine := NewEngine(DefaultOptions())
+			var err error
+			engine.Supervisors, err = NewSupervisors(mgr, addrOf)
+			return engine, err
+		},
+		Addrs: addrs,
+		Secret: map[string]string{KeyRootPassword: dbtest.RootPassword, KeyOperatorPassword: "operator-pw",
+			KeyReplicationPassword: "replication-pw", KeyMonitorPassword: "monitor-pw"},
+		Cluster: func(meta metav1.ObjectMeta, w v1alpha1.WorkloadSpec) v1alpha1.Cluster {
+			return &v1alpha1.MySQLCluster{ObjectMeta: meta, Spec: v1alpha1.MySQLClusterSpec{WorkloadSpec: w,
+				Flavor: v1alpha1.FlavorMariaDB,
+				Replication: v1alpha1.MySQLReplicationSpec{
+					HealthCheckInterval: &metav1.Duration{Duration: 250 * time.Millisecond},
+					FailoverGrace:       &metav1.Duration{Duration: time.Second},
+				}}}
+		},
+		Kill:    func(i int) { servers[i].Kill() },
+		Restart: func(i int) { servers[i].Restart(t) },
+		Replication: func(c v1alpha1.Cluster) (string, int, string, *v1alpha1.PrimaryChange) {
+			r := c.(*v1alpha1.MySQLCluster).Status.Replication
+			if r == nil || len(r.Members) == 0 {
+				return "", 0, "", nil
+			}
+			return r.State, len(r.Members), r.Members[0].Role, r.LastFailover
+		},
+	})
+}
