@@ -139,9 +139,6 @@ func (l *loop) notify(n dataplane.Notice) {
 func (l *loop) report(ctx context.Context, plan dataplane.Plan, states []dataplane.MemberState) {
 	now := metav1.Now()
 	next := replicationStatus(plan, states, l.sup.Primary(), now)
-	if l.written.Refresh == 0 {
-		l.written = supervise.Throttle[v1alpha1.MySQLReplicationStatus]{Refresh: statusRefresh, Same: sameShape}
-	}
 	if !l.written.Due(next, now.Time) {
 		return
 	}

@@ -131,9 +131,6 @@ func (l *loop) commit(ctx context.Context, newPrimary string, plan dataplane.Pla
 func (l *loop) report(ctx context.Context, plan dataplane.Plan, states []dataplane.MemberState) {
 	now := metav1.Now()
 	next := replicationStatus(plan, states, l.sup.Primary(), waitReplicas(int32(len(l.st.members))), now)
-	if l.written.Refresh == 0 {
-		l.written = supervise.Throttle[v1alpha1.RedisReplicationStatus]{Refresh: statusRefresh, Same: sameShape}
-	}
 	if !l.written.Due(next, now.Time) {
 		return
 	}

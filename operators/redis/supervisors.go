@@ -125,7 +125,8 @@ func (s *Supervisors) supervise(ctx context.Context, st settings, names workload
 			primary = names.Pod(0)
 		}
 		run.SetPrimary(primary)
-		l := &loop{s: s, st: st, names: names, sv: run, log: log}
+		l := &loop{s: s, st: st, names: names, sv: run, log: log,
+			written: supervise.Throttle[v1alpha1.RedisReplicationStatus]{Refresh: statusRefresh, Same: sameShape}}
 		l.sup = dataplane.NewSupervisor(l.topology(members), primary, l.commit)
 		drive := supervise.Loop{Kit: s.Kit, Run: run, Engine: engineName, Key: st.key, Interval: interval,
 			NewCluster: func() v1alpha1.Cluster { return &v1alpha1.RedisCluster{} }}
