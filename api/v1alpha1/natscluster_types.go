@@ -40,6 +40,27 @@ type NATSClusterStatus struct {
 	// JetStream is what the operator's data-plane manager last saw of JetStream.
 	// +optional
 	JetStream *JetStreamStatus `json:"jetStream,omitempty"`
+
+	// Config is how far the servers are with the configuration last written.
+	// +optional
+	Config *ConfigReloadStatus `json:"config,omitempty"`
+}
+
+// ConfigReloadStatus tells which servers run the configuration the operator last
+// wrote. A change that needs no restart (routes, reloadable parameters) reaches
+// running servers by a reload once the kubelet has updated their file, which may take
+// a minute or two.
+type ConfigReloadStatus struct {
+	// Current servers run the configuration last written.
+	Current []string `json:"current,omitempty"`
+	// Pending servers run an earlier one; the operator asks each to reload until it
+	// runs the new one (or restarts it, when its pod template changed too).
+	Pending []string `json:"pending,omitempty"`
+	// Error is the last reload a server refused, with its reason.
+	Error string `json:"error,omitempty"`
+	// LastReload is when a server last took a new configuration by a reload.
+	// +optional
+	LastReload *metav1.Time `json:"lastReload,omitempty"`
 }
 
 // JetStreamStatus is JetStream's meta group and streams as the meta leader and the

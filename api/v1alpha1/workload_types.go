@@ -5,6 +5,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
+// MaxReplicas is the most members a cluster may have (spec.replicas' maximum).
+const MaxReplicas = 9
+
 // WorkloadSpec is the part of a cluster's spec every engine shares: how many members,
 // which image, where their data lives and where they may run.
 //

@@ -75,7 +75,7 @@ func StartMariaDBs(t *testing.T, name string, n int, config string) []*MariaDB {
 	base := t.TempDir()
 	servers := make([]*MariaDB, n)
 	for i := range servers {
-		m := &MariaDB{Name: fmt.Sprintf("%s-%d", name, i), ServerID: int(nextServerID.Add(1)), Port: freePort(t), config: config}
+		m := &MariaDB{Name: fmt.Sprintf("%s-%d", name, i), ServerID: int(nextServerID.Add(1)), Port: FreePort(t), config: config}
 		m.DataDir = filepath.Join(base, m.Name)
 		if out, err := exec.Command("cp", "-a", templateDir, m.DataDir).CombinedOutput(); err != nil {
 			t.Fatalf("copying the data directory template: %v: %s", err, out)
@@ -243,7 +243,8 @@ func mariadbd() string {
 	return "/usr/sbin/mariadbd"
 }
 
-func freePort(t *testing.T) int {
+// FreePort is a loopback port nothing listens on right now.
+func FreePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -45,12 +45,12 @@ func StartNATSCluster(t *testing.T, n int) []*NATSServer {
 	clusterPorts := make([]int, n)
 	var routes []string
 	for i := range clusterPorts {
-		clusterPorts[i] = freePort(t)
+		clusterPorts[i] = FreePort(t)
 		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", clusterPorts[i]))
 	}
 	servers := make([]*NATSServer, n)
 	for i := range servers {
-		s := &NATSServer{Name: fmt.Sprintf("n-%d", i), Port: freePort(t), dir: t.TempDir()}
+		s := &NATSServer{Name: fmt.Sprintf("n-%d", i), Port: FreePort(t), dir: t.TempDir()}
 		s.config = fmt.Sprintf(`server_name: %q
 listen: "127.0.0.1:%d"
 log_file: %q
@@ -80,6 +80,39 @@ system_account: SYS
 	return servers
 }
 
+// StartNATSServer starts one nats-server listening on port with the given
+// configuration (which must use that port and may reference env, "NAME=value"
+// entries the process gets). Rewrite changes the file under it.
+func StartNATSServer(t *testing.T, port int, config string, env ...string) *NATSServer {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("data-plane: skipped with -short")
+	}
+	if _, err := os.Stat(natsServerBinary()); err != nil {
+		t.Fatalf("nats-server %s is not built (run `make dataplane-deps`): %v", server.VERSION, err)
+	}
+	s := &NATSServer{Name: fmt.Sprintf("n-%d", port), Port: port, dir: t.TempDir(), config: config}
+	s.env = env
+	if err := s.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Kill)
+	if err := s.waitListening(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Dir is the server's own directory (configuration, log, store).
+func (s *NATSServer) Dir() string { return s.dir }
+
+// Rewrite replaces the server's configuration file, as the kubelet does when the
+// ConfigMap changes; the running server reads it on its next reload.
+func (s *NATSServer) Rewrite(config string) error {
+	s.config = config
+	return os.WriteFile(filepath.Join(s.dir, "nats.conf"), []byte(config), 0o600)
+}
+
 func natsServerBinary() string {
 	if bin := os.Getenv("STOWAGE_NATS_SERVER"); bin != "" {
 		return bin
@@ -94,7 +127,7 @@ func natsServerBinary() string {
 
 func (s *NATSServer) start() error {
 	conf := filepath.Join(s.dir, "nats.conf")
-	if err := os.WriteFile(conf, []byte(s.config), 0o600); err != nil {
+	if err := s.Rewrite(s.config); err != nil {
 		return err
 	}
 	if err := s.launch(natsServerBinary(), "-c", conf); err != nil {

@@ -2,6 +2,7 @@ package dbtest
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -11,11 +12,16 @@ import (
 type process struct {
 	cmd  *exec.Cmd
 	done chan error
+	// env is added to the test's environment.
+	env []string
 }
 
 // launch starts the command; the process dies with the test binary.
 func (p *process) launch(name string, args ...string) error {
 	p.cmd = exec.Command(name, args...)
+	if len(p.env) > 0 {
+		p.cmd.Env = append(os.Environ(), p.env...)
+	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", name, err)

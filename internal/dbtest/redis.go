@@ -46,7 +46,7 @@ func StartRedises(t *testing.T, name string, n int, config string) []*Redis {
 	RequireRedis(t)
 	var out []*Redis
 	for i := range n {
-		r := &Redis{Name: fmt.Sprintf("%s-%d", name, i), Port: freePort(t), Dir: t.TempDir(), config: config}
+		r := &Redis{Name: fmt.Sprintf("%s-%d", name, i), Port: FreePort(t), Dir: t.TempDir(), config: config}
 		if err := r.start(); err != nil {
 			t.Fatal(err)
 		}

@@ -48,26 +48,36 @@ func quoteLines(msg, text string) string {
 // withPlaceholders is a copy of b with every environment reference replaced by a
 // value of the kind the server gets at run time.
 func (b block) withPlaceholders() block {
-	out := make(block, len(b))
-	for i, e := range b {
-		out[i] = entry{key: e.key, value: placeholder(e.value)}
-	}
-	return out
-}
-
-func placeholder(v any) any {
-	switch v := v.(type) {
-	case envRef:
+	return b.substitute(func(v envRef) any {
 		if strings.HasPrefix(string(v), "NATS_ROUTE_") && v != "NATS_ROUTE_PASSWORD" {
 			return fmt.Sprintf("nats://%s:placeholder@%s.invalid:%d", routeUser, strings.ToLower(string(v)), clusterPort)
 		}
 		return "placeholder"
+	})
+}
+
+// substitute is a copy of b with every environment reference replaced by f's value
+// for it (reloadable marks are dropped: the copy is for parsing, not for the file).
+func (b block) substitute(f func(envRef) any) block {
+	out := make(block, len(b))
+	for i, e := range b {
+		out[i] = entry{key: e.key, value: substituteValue(e.value, f)}
+	}
+	return out
+}
+
+func substituteValue(v any, f func(envRef) any) any {
+	switch v := v.(type) {
+	case reloadable:
+		return substituteValue(v.value, f)
+	case envRef:
+		return f(v)
 	case block:
-		return v.withPlaceholders()
+		return v.substitute(f)
 	case []any:
 		out := make([]any, len(v))
 		for i, x := range v {
-			out[i] = placeholder(x)
+			out[i] = substituteValue(x, f)
 		}
 		return out
 	default:

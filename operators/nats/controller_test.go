@@ -21,7 +21,9 @@ var envtestCase = clustertest.Case{
 		return &v1alpha1.NATSCluster{ObjectMeta: meta, Spec: v1alpha1.NATSClusterSpec{WorkloadSpec: w}}
 	},
 	ConfigFile: configFile,
-	Parameter:  "max_payload", ParameterValue: "2097152",
+	// A parameter a running server cannot reload: changing it restarts members
+	// (reloadable ones do not; see TestWhatRestartsMembers).
+	Parameter: "max_pending", ParameterValue: "67108864",
 }
 
 // TestEnvtest runs the scenario every engine passes against a real API server.

@@ -2,7 +2,9 @@ package nats
 
 import (
 	"fmt"
+	"net/url"
 	"path"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -90,20 +92,35 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 		return workload.Blueprint{}, fmt.Errorf("%w: nats-server.conf: %v", cluster.ErrConfigInvalid, err)
 	}
 	bp.Config = map[string]string{configFile: conf.render()}
+	// Routes and the reloadable parameters reach running servers by a reload (the
+	// data plane asks each server to reload once it has the new file); only the rest
+	// restarts members.
+	bp.RestartConfig = map[string]string{configFile: conf.restartPart().render()}
 	bp.CredentialKeys = []string{KeyPassword, KeyRoutePassword, KeySystemPassword}
 	bp.ClientPorts = []corev1.ServicePort{{Name: "client", Port: clientPort, TargetPort: intstr.FromString("client"), Protocol: corev1.ProtocolTCP}}
 
+	// nats-server parses an environment variable's value as a configuration value:
+	// a password of digits would become a number (and crash the server), one with a
+	// space or comma a syntax error. The variables the configuration references hold
+	// the Secret's value in quotes; Kubernetes expands $(…) inside the container.
+	bp.CheckCredential = checkCredential
 	env := []corev1.EnvVar{
-		bp.SecretEnv("NATS_PASSWORD", KeyPassword),
-		bp.SecretEnv("NATS_ROUTE_PASSWORD", KeyRoutePassword),
-		bp.SecretEnv("NATS_SYSTEM_PASSWORD", KeySystemPassword),
+		bp.SecretEnv("NATS_PASSWORD_RAW", KeyPassword),
+		bp.SecretEnv("NATS_ROUTE_PASSWORD_RAW", KeyRoutePassword),
+		bp.SecretEnv("NATS_SYSTEM_PASSWORD_RAW", KeySystemPassword),
+		{Name: "NATS_PASSWORD", Value: `"$(NATS_PASSWORD_RAW)"`},
+		{Name: "NATS_ROUTE_PASSWORD", Value: `"$(NATS_ROUTE_PASSWORD_RAW)"`},
+		{Name: "NATS_SYSTEM_PASSWORD", Value: `"$(NATS_SYSTEM_PASSWORD_RAW)"`},
 	}
-	// Route URLs carry the route password; Kubernetes expands $(NATS_ROUTE_PASSWORD)
-	// inside the container, so the pod spec shows only the reference.
-	for i := 0; i < int(c.Spec.Replicas); i++ {
+	// Route URLs carry the route password; Kubernetes expands $(NATS_ROUTE_PASSWORD_RAW)
+	// inside the container, so the pod spec shows only the reference. Every member
+	// gets the URL of every ordinal a cluster may have, and the configuration names
+	// the current ones: scaling then changes only the file, which servers reload,
+	// not the pod template, which would restart every member.
+	for i := 0; i < v1alpha1.MaxReplicas; i++ {
 		env = append(env, corev1.EnvVar{
 			Name:  routeEnv(i),
-			Value: fmt.Sprintf("nats://%s:$(NATS_ROUTE_PASSWORD)@%s:%d", routeUser, bp.Names().PodHost(i, c.Namespace), clusterPort),
+			Value: fmt.Sprintf(`"nats://%s:$(NATS_ROUTE_PASSWORD_RAW)@%s:%d"`, routeUser, bp.Names().PodHost(i, c.Namespace), clusterPort),
 		})
 	}
 	// The JetStream-aware health endpoints: ready once this server has caught up,
@@ -148,7 +165,7 @@ func routeEnv(ordinal int) string { return fmt.Sprintf("NATS_ROUTE_%d", ordinal)
 // serverConf is nats-server.conf: the user's parameters first, then the blocks the
 // operator manages (CRD validation keeps users from setting those keys).
 func serverConf(c *v1alpha1.NATSCluster) block {
-	conf := parameterEntries(c.Spec.Parameters)
+	conf := parameterEntries(c.Spec.Parameters, reloadableParameter)
 	conf = append(conf,
 		entry{"server_name", envRef("POD_NAME")},
 		entry{"listen", fmt.Sprintf("0.0.0.0:%d", clientPort)},
@@ -175,7 +192,7 @@ func serverConf(c *v1alpha1.NATSCluster) block {
 			{"name", c.Name},
 			{"listen", fmt.Sprintf("0.0.0.0:%d", clusterPort)},
 			{"authorization", block{{"user", routeUser}, {"password", envRef("NATS_ROUTE_PASSWORD")}}},
-			{"routes", routes},
+			{"routes", reloadable{routes}},
 		}})
 	}
 	if c.JetStreamEnabled() {
@@ -190,4 +207,17 @@ func serverConf(c *v1alpha1.NATSCluster) block {
 		conf = append(conf, entry{"jetstream", js})
 	}
 	return conf
+}
+
+// checkCredential refuses a password of a user-supplied Secret that cannot be put in
+// quotes in nats-server's configuration, or (the route password) in a route URL.
+func checkCredential(key string, value []byte) error {
+	v := string(value)
+	if strings.ContainsAny(v, "\"\\\n") {
+		return fmt.Errorf("key %s must not contain a double quote, a backslash or a newline", key)
+	}
+	if key == KeyRoutePassword && url.UserPassword(routeUser, v).String() != routeUser+":"+v {
+		return fmt.Errorf("key %s must be usable in a URL as it is (letters, digits and -._~ are)", key)
+	}
+	return nil
 }

@@ -47,17 +47,17 @@ func TestRenderedConfigParses(t *testing.T) {
 				t.Fatal(err)
 			}
 			// What Kubernetes would put in the environment, $(VAR) references expanded.
-			t.Setenv("POD_NAME", "bus-0")
-			t.Setenv("NATS_PASSWORD", "client-secret")
-			t.Setenv("NATS_ROUTE_PASSWORD", "route-secret")
-			t.Setenv("NATS_SYSTEM_PASSWORD", "system-secret")
-			for _, env := range bp.Container.Env {
-				if env.ValueFrom == nil {
-					t.Setenv(env.Name, strings.ReplaceAll(env.Value, "$(NATS_ROUTE_PASSWORD)", "route-secret"))
-				}
+			// A password of digits must stay a string (nats-server types env values).
+			env, err := memberEnv(bp, map[string][]byte{KeyPassword: []byte("20261122"), KeyRoutePassword: []byte("route-secret"),
+				KeySystemPassword: []byte("system secret, with a comma")}, "bus-0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range env {
+				t.Setenv(k, v)
 			}
 			rendered := bp.Config[configFile]
-			if strings.Contains(rendered, "secret") {
+			if strings.Contains(rendered, "secret") || strings.Contains(rendered, "20261122") {
 				t.Fatalf("a credential is in the ConfigMap:\n%s", rendered)
 			}
 			path := filepath.Join(t.TempDir(), configFile)
@@ -75,7 +75,7 @@ func TestRenderedConfigParses(t *testing.T) {
 			for _, u := range opts.Users {
 				users[u.Username] = u.Account.Name + "/" + u.Password
 			}
-			if users[ClientUser] != appAccount+"/client-secret" || users[SystemUser] != systemAccount+"/system-secret" {
+			if users[ClientUser] != appAccount+"/20261122" || users[SystemUser] != systemAccount+"/system secret, with a comma" {
 				t.Errorf("users %v", users)
 			}
 			if opts.PidFile != pidFile || opts.LameDuckDuration != 30*time.Second {

@@ -34,8 +34,11 @@ type Supervisors struct {
 
 	mu     sync.Mutex
 	health map[client.ObjectKey]dataplane.Health
-	// plain are clusters without JetStream: nothing to watch, nothing holds them back.
+	// plain are clusters without JetStream: nothing holds them back.
 	plain map[client.ObjectKey]bool
+	// digests are the config digests each member reports once it runs the
+	// configuration last written.
+	digests map[client.ObjectKey]map[string]string
 }
 
 // NewSupervisors builds the watchers on the manager; they stop with it.
@@ -44,7 +47,8 @@ func NewSupervisors(mgr ctrl.Manager, addressOf supervise.AddressFunc) (*Supervi
 	if err != nil {
 		return nil, err
 	}
-	return &Supervisors{Plane: plane, health: map[client.ObjectKey]dataplane.Health{}, plain: map[client.ObjectKey]bool{}}, nil
+	return &Supervisors{Plane: plane, health: map[client.ObjectKey]dataplane.Health{}, plain: map[client.ObjectKey]bool{},
+		digests: map[client.ObjectKey]map[string]string{}}, nil
 }
 
 // Supervise implements cluster.DataPlane.
@@ -54,17 +58,18 @@ func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.B
 		return fmt.Errorf("nats engine got a %T", c)
 	}
 	key := client.ObjectKeyFromObject(nc)
-	e.Supervisors.mu.Lock()
-	e.Supervisors.plain[key] = !nc.JetStreamEnabled()
-	e.Supervisors.mu.Unlock()
-	if !nc.JetStreamEnabled() {
-		e.Supervisors.Stop(key)
-		return nil
-	}
 	secret, err := e.Supervisors.Credentials(ctx, bp)
 	if err != nil {
 		return err
 	}
+	digests, err := memberDigests(nc, bp, secret)
+	if err != nil {
+		return err
+	}
+	e.Supervisors.mu.Lock()
+	e.Supervisors.plain[key] = !nc.JetStreamEnabled()
+	e.Supervisors.digests[key] = digests
+	e.Supervisors.mu.Unlock()
 	password := string(secret[KeySystemPassword])
 	memberNames, addrs := e.Supervisors.Members(bp, members)
 	urls := make([]string, len(addrs))
@@ -110,6 +115,7 @@ func (e Engine) SyncedAt(key client.ObjectKey) time.Time {
 func (e Engine) Forget(key client.ObjectKey) {
 	e.Supervisors.mu.Lock()
 	delete(e.Supervisors.plain, key)
+	delete(e.Supervisors.digests, key)
 	e.Supervisors.mu.Unlock()
 	e.Supervisors.Registry.Forget(key)
 }
@@ -135,32 +141,70 @@ func (s *Supervisors) watch(ctx context.Context, key client.ObjectKey, members [
 	drive := supervise.Loop{Kit: s.Kit, Run: run, Engine: engineName, Key: key, Interval: checkInterval,
 		NewCluster: func() v1alpha1.Cluster { return &v1alpha1.NATSCluster{} }}
 	drive.Log = log
-	written := supervise.Throttle[v1alpha1.JetStreamStatus]{Refresh: time.Minute, Same: sameJetStream}
+	written := supervise.Throttle[observed]{Refresh: time.Minute, Same: sameObserved}
+	reloads := newReloader(s.Recorder)
 	_ = drive.Drive(ctx, func(ctx context.Context, obj v1alpha1.Cluster) (supervise.Outcome, error) {
 		c := obj.(*v1alpha1.NATSCluster)
-		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		h, err := sys.Health(rctx)
-		cancel()
-		if err == nil {
-			s.mu.Lock()
-			s.health[key] = h
-			s.mu.Unlock()
-			err = s.removeDeparted(ctx, sys, c, h, members)
+		var seen observed
+		out, err := supervise.Outcome{State: "Running", Reason: "no JetStream", InSync: true}, error(nil)
+		if c.JetStreamEnabled() {
+			out, seen.jetStream, err = s.checkJetStream(ctx, sys, c, key, members)
 		}
-		status := jetStreamStatus(h, err)
-		if written.Due(status, time.Now()) {
+		s.mu.Lock()
+		want := s.digests[key]
+		s.mu.Unlock()
+		seen.config = reloads.pass(ctx, sys, c, members, want)
+		if written.Due(seen, time.Now()) {
 			patch := client.MergeFrom(c.DeepCopy())
-			c.Status.JetStream = &status
+			c.Status.JetStream, c.Status.Config = seen.jetStream, seen.config
 			if perr := s.Client.Status().Patch(ctx, c, patch); perr == nil {
-				written.Wrote(status, time.Now())
+				written.Wrote(seen, time.Now())
 			}
-		}
-		out := supervise.Outcome{State: "Degraded", Reason: fmt.Sprintf("JetStream is not healthy: %s", describe(h, err))}
-		if err == nil && h.Healthy() && len(h.Servers) == len(members) {
-			out = supervise.Outcome{State: "Healthy", Reason: fmt.Sprintf("JetStream healthy on %d servers, meta leader %s", len(h.Servers), h.MetaLeader), InSync: true}
 		}
 		return out, err
 	})
+}
+
+// observed is what a pass writes to status.
+type observed struct {
+	jetStream *v1alpha1.JetStreamStatus
+	config    *v1alpha1.ConfigReloadStatus
+}
+
+func sameObserved(a, b observed) bool { return a.String() == b.String() }
+
+// String is o without the time it was read, for comparing passes.
+func (o observed) String() string {
+	var js v1alpha1.JetStreamStatus
+	if o.jetStream != nil {
+		js = *o.jetStream
+		js.ObservedAt = metav1.Time{}
+	}
+	var cfg v1alpha1.ConfigReloadStatus
+	if o.config != nil {
+		cfg = *o.config
+	}
+	return fmt.Sprintf("%t %v %t %v", o.jetStream != nil, js, o.config != nil, cfg)
+}
+
+// checkJetStream reads the meta group and the streams, removes departed servers and
+// says whether JetStream is in sync.
+func (s *Supervisors) checkJetStream(ctx context.Context, sys *dataplane.Client, c *v1alpha1.NATSCluster, key client.ObjectKey, members []string) (supervise.Outcome, *v1alpha1.JetStreamStatus, error) {
+	rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	h, err := sys.Health(rctx)
+	cancel()
+	if err == nil {
+		s.mu.Lock()
+		s.health[key] = h
+		s.mu.Unlock()
+		err = s.removeDeparted(ctx, sys, c, h, members)
+	}
+	status := jetStreamStatus(h, err)
+	out := supervise.Outcome{State: "Degraded", Reason: fmt.Sprintf("JetStream is not healthy: %s", describe(h, err))}
+	if err == nil && h.Healthy() && len(h.Servers) == len(members) {
+		out = supervise.Outcome{State: "Healthy", Reason: fmt.Sprintf("JetStream healthy on %d servers, meta leader %s", len(h.Servers), h.MetaLeader), InSync: true}
+	}
+	return out, &status, err
 }
 
 // removeDeparted takes servers of the meta group that are no longer members — the
@@ -201,9 +245,4 @@ func jetStreamStatus(h dataplane.Health, err error) v1alpha1.JetStreamStatus {
 		st.Error = err.Error()
 	}
 	return st
-}
-
-func sameJetStream(a, b v1alpha1.JetStreamStatus) bool {
-	a.ObservedAt, b.ObservedAt = metav1.Time{}, metav1.Time{}
-	return fmt.Sprint(a) == fmt.Sprint(b)
 }

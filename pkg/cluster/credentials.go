@@ -43,6 +43,13 @@ func (r *Reconciler) reconcileCredentials(ctx context.Context, s *state) error {
 		if missing := missingKeys(existing.Data, bp.CredentialKeys); len(missing) > 0 {
 			return fmt.Errorf("%w: Secret %s lacks the keys %v", ErrCredentialsInvalid, key.Name, missing)
 		}
+		if bp.CheckCredential != nil {
+			for _, k := range bp.CredentialKeys {
+				if err := bp.CheckCredential(k, existing.Data[k]); err != nil {
+					return fmt.Errorf("%w: Secret %s: %v", ErrCredentialsInvalid, key.Name, err)
+				}
+			}
+		}
 		return nil
 	}
 

@@ -28,6 +28,11 @@ type Blueprint struct {
 	Container Container
 	// Config is the ConfigMap's data: file name to content.
 	Config map[string]string
+	// RestartConfig is the part of Config a running member cannot take without a
+	// restart; its digest goes on the pod template. Nil means all of Config. An engine
+	// whose data plane reloads configuration (NATS) leaves the rest out, so a change
+	// of it reaches members without restarting them.
+	RestartConfig map[string]string
 	// ConfigPath is where the ConfigMap is mounted in the engine container.
 	ConfigPath string
 	// DataPath is where the member's volume is mounted.
@@ -49,6 +54,10 @@ type Blueprint struct {
 	CredentialKeys []string
 	// SecretName is the Secret the credentials are read from.
 	SecretName string
+	// CheckCredential, when set, vets each value of a user-supplied Secret (the
+	// generated ones are letters and digits), so that a password the engine's
+	// configuration cannot carry is refused with a clear condition.
+	CheckCredential func(key string, value []byte) error
 }
 
 // Container is the engine container of every member.

@@ -34,3 +34,11 @@ func ConfigHash(files map[string]string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
+
+// restartConfig is what the pod template's config digest covers.
+func (bp Blueprint) restartConfig() map[string]string {
+	if bp.RestartConfig != nil {
+		return bp.RestartConfig
+	}
+	return bp.Config
+}

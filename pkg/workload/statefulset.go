@@ -81,7 +81,7 @@ func podTemplate(bp Blueprint) corev1.PodTemplateSpec {
 	return corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{
 			Labels:      labels,
-			Annotations: map[string]string{AnnotationConfigHash: ConfigHash(bp.Config)},
+			Annotations: map[string]string{AnnotationConfigHash: ConfigHash(bp.restartConfig())},
 		},
 		Spec: corev1.PodSpec{
 			Containers:         []corev1.Container{engineContainer(bp)},

@@ -243,8 +243,12 @@ func TestNATS(t *testing.T) {
 		victim: func(context.Context) (string, error) { return leader, nil },
 	}
 	// An R3 stream written before scaling 3 → 5 → 3 must come out of it whole, on three
-	// current replicas, with the departed servers out of the meta group.
+	// current replicas, with the departed servers out of the meta group; it takes
+	// writes all along, and the members that stay are neither recreated nor restarted
+	// (the new routes reach them by a configuration reload).
 	const messages = 100
+	var publisher *scalePublisher
+	var staying map[string]string
 	ec.failovers = func(t *testing.T) {
 		t.Run("R3StreamBeforeScaling", func(t *testing.T) {
 			err := withJS(context.Background(), func(js jetstream.JetStream) error {
@@ -262,11 +266,30 @@ func TestNATS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var secret corev1.Secret
+			if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: samplesNS, Name: name + "-credentials"}, &secret); err != nil {
+				t.Fatal(err)
+			}
+			staying = memberUIDs(context.Background(), t, "nats", name)
+			publisher = startScalePublisher(t, name, string(secret.Data["password"]))
 		})
 	}
 	ec.afterScale = func(t *testing.T) {
 		t.Run("R3StreamWholeAfterScaling", func(t *testing.T) {
 			ctx := context.Background()
+			if publisher == nil {
+				t.Fatal("the publisher did not start")
+			}
+			acked, failures, gap, lastErr := publisher.stop()
+			t.Logf("during 3 → 5 → 3: %d messages acknowledged, %d publish attempts failed (last: %v), longest pause between acks %s",
+				acked, failures, lastErr, gap.Round(time.Millisecond))
+			timings.add("nats scale 3 → 5 → 3 → longest pause between stream acks", gap)
+			if acked < 100 || gap > 30*time.Second {
+				t.Errorf("the R3 stream was not available through the scaling: %d acked, longest pause %s", acked, gap)
+			}
+			if now := memberUIDs(ctx, t, "nats", name); fmt.Sprint(now) != fmt.Sprint(staying) {
+				t.Errorf("members that stay were recreated or restarted by the scaling: before %v after %v", staying, now)
+			}
 			eventually(t, 3*time.Minute, "JetStream healthy on the three members", func() error {
 				c := &v1alpha1.NATSCluster{}
 				if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: name}, c); err != nil {
@@ -287,8 +310,8 @@ func TestNATS(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if info.State.Msgs != messages || info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
-					return fmt.Errorf("stream E2E3: %d messages, cluster %+v", info.State.Msgs, info.Cluster)
+				if info.State.Msgs != uint64(messages+acked) || info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
+					return fmt.Errorf("stream E2E3: %d messages, want %d + %d acknowledged during scaling; cluster %+v", info.State.Msgs, messages, acked, info.Cluster)
 				}
 				for _, r := range info.Cluster.Replicas {
 					if !r.Current || r.Offline {
@@ -313,7 +336,15 @@ func TestNATS(t *testing.T) {
 			if removed == 0 {
 				t.Errorf("no PeerRemoved event: the departed servers were not removed from the meta group")
 			}
+			// The members that stay run the three-route configuration.
+			waitConfigCurrent(ctx, t, name, 3, func(pod string, v map[string]any) error {
+				if cluster, _ := v["cluster"].(map[string]any); cluster == nil || len(cluster["urls"].([]any)) != 3 {
+					return fmt.Errorf("%s: cluster %v", pod, v["cluster"])
+				}
+				return nil
+			})
 		})
+		t.Run("ConfigReloadWithoutRestart", func(t *testing.T) { checkReloadWithoutRestart(context.Background(), t, name) })
 	}
 	ec.run(t)
 }

@@ -90,44 +90,58 @@ func (c *Client) Health(ctx context.Context) (Health, error) {
 }
 
 // jsz asks every server (or, with LeaderOnly, the meta leader) for its JetStream
-// report and gathers up to want answers, waiting at most a second after the first.
+// report and gathers up to want answers.
 func (c *Client) jsz(ctx context.Context, opts server.JSzOptions, want int) ([]*server.JSInfo, error) {
 	req, _ := json.Marshal(opts)
+	answers, err := c.ping(ctx, "JSZ", req, want)
+	if err != nil {
+		return nil, fmt.Errorf("asking for JetStream's state: %w", err)
+	}
+	var out []*server.JSInfo
+	for _, a := range answers {
+		var resp server.ServerAPIJszResponse
+		if err := json.Unmarshal(a, &resp); err != nil {
+			continue
+		}
+		if resp.Error != nil {
+			return nil, fmt.Errorf("JetStream's state: %s", resp.Error.Description)
+		}
+		if resp.Data != nil {
+			out = append(out, resp.Data)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no server answered for JetStream's state: %w", ctx.Err())
+	}
+	return out, nil
+}
+
+// ping sends a request to every server ($SYS.REQ.SERVER.PING.<kind>) and gathers up
+// to want answers, waiting at most a second after the first: a server that is down
+// must not hold up the report of those that are up.
+func (c *Client) ping(ctx context.Context, kind string, req []byte, want int) ([][]byte, error) {
 	inbox := c.conn.NewRespInbox()
 	sub, err := c.conn.SubscribeSync(inbox)
 	if err != nil {
 		return nil, err
 	}
 	defer sub.Unsubscribe() //nolint:errcheck // best effort
-	if err := c.conn.PublishRequest("$SYS.REQ.SERVER.PING.JSZ", inbox, req); err != nil {
-		return nil, fmt.Errorf("asking for JetStream's state: %w", err)
+	if err := c.conn.PublishRequest("$SYS.REQ.SERVER.PING."+kind, inbox, req); err != nil {
+		return nil, err
 	}
-	var out []*server.JSInfo
+	var out [][]byte
 	wait := ctx
 	for len(out) < want {
 		msg, err := sub.NextMsgWithContext(wait)
 		if err != nil {
 			break
 		}
-		var resp server.ServerAPIJszResponse
-		if err := json.Unmarshal(msg.Data, &resp); err != nil {
-			continue
-		}
-		if resp.Error != nil {
-			return nil, fmt.Errorf("JetStream's state: %s", resp.Error.Description)
-		}
-		if resp.Data == nil {
-			continue
-		}
-		out = append(out, resp.Data)
+		out = append(out, msg.Data)
 		if len(out) == 1 {
 			var cancel context.CancelFunc
 			wait, cancel = context.WithTimeout(ctx, time.Second)
 			defer cancel()
 		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no server answered for JetStream's state: %w", ctx.Err())
 	}
 	return out, nil
 }

@@ -1,0 +1,40 @@
+package nats
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/stowage/stowage/pkg/workload"
+)
+
+// memberEnv is the environment a member's server process gets, as Kubernetes builds
+// it from the pod spec: what the configuration's references resolve to on that
+// member. The data plane needs it to know the config digest the member reports once
+// it runs the configuration last written.
+func memberEnv(bp workload.Blueprint, secret map[string][]byte, pod string) (map[string]string, error) {
+	env := map[string]string{"POD_NAME": pod, "POD_NAMESPACE": bp.Namespace}
+	for _, e := range bp.Container.Env {
+		switch {
+		case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
+			v, ok := secret[e.ValueFrom.SecretKeyRef.Key]
+			if !ok {
+				return nil, fmt.Errorf("the credentials Secret has no key %s", e.ValueFrom.SecretKeyRef.Key)
+			}
+			env[e.Name] = string(v)
+		case e.ValueFrom != nil:
+			return nil, fmt.Errorf("environment variable %s: only Secret references are resolved", e.Name)
+		default:
+			env[e.Name] = expand(e.Value, env)
+		}
+	}
+	return env, nil
+}
+
+// expand replaces $(NAME) references to variables defined earlier, as the kubelet
+// does.
+func expand(value string, env map[string]string) string {
+	for name, v := range env {
+		value = strings.ReplaceAll(value, "$("+name+")", v)
+	}
+	return value
+}
