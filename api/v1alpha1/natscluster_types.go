@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -23,7 +24,7 @@ type JetStreamSpec struct {
 //
 // +kubebuilder:validation:XValidation:rule="has(self.jetStream.enabled) && !self.jetStream.enabled || quantity(string(self.storage.size)).isGreaterThan(quantity('0'))",message="spec.storage.size must be greater than zero when JetStream is enabled",fieldPath=".storage.size"
 // +kubebuilder:validation:XValidation:rule="has(self.jetStream.enabled) && !self.jetStream.enabled || self.replicas % 2 == 1",message="spec.replicas must be odd when JetStream is enabled, so the meta group keeps a majority",fieldPath=".replicas"
-// +kubebuilder:validation:XValidation:rule="!has(self.parameters) || self.parameters.all(k, !(k in ['port', 'listen', 'host', 'server_name', 'cluster', 'jetstream', 'authorization', 'accounts', 'http', 'http_port', 'monitor_port', 'include', 'pid_file', 'system_account', 'no_auth_user', 'lame_duck_duration', 'lame_duck_grace_period']))",message="spec.parameters must not set options the operator manages (port, listen, host, server_name, cluster, jetstream, authorization, accounts, http, http_port, monitor_port, include, pid_file, system_account, no_auth_user, lame_duck_duration, lame_duck_grace_period)",fieldPath=".parameters"
+// +kubebuilder:validation:XValidation:rule="!has(self.parameters) || self.parameters.all(k, !(k in ['port', 'listen', 'host', 'server_name', 'cluster', 'jetstream', 'authorization', 'accounts', 'http', 'http_port', 'monitor_port', 'include', 'pid_file', 'system_account', 'no_auth_user', 'lame_duck_duration', 'lame_duck_grace_period', 'leafnodes', 'leaf', 'gateway']))",message="spec.parameters must not set options the operator manages (port, listen, host, server_name, cluster, jetstream, authorization, accounts, http, http_port, monitor_port, include, pid_file, system_account, no_auth_user, lame_duck_duration, lame_duck_grace_period, leafnodes, leaf, gateway): use spec.leafNodes and spec.gateway",fieldPath=".parameters"
 type NATSClusterSpec struct {
 	WorkloadSpec `json:",inline"`
 
@@ -31,6 +32,76 @@ type NATSClusterSpec struct {
 	// +kubebuilder:default={}
 	// +optional
 	JetStream JetStreamSpec `json:"jetStream,omitempty"`
+
+	// LeafNodes connects other NATS servers to this cluster as leaf nodes, and this
+	// cluster to others.
+	// +optional
+	LeafNodes *LeafNodesSpec `json:"leafNodes,omitempty"`
+
+	// Gateway joins this cluster to a NATS super-cluster under its own name.
+	// +optional
+	Gateway *GatewaySpec `json:"gateway,omitempty"`
+}
+
+// LeafNodesSpec configures leaf-node connections in both directions.
+type LeafNodesSpec struct {
+	// Port accepts leaf-node connections on every member (and on the client
+	// Service). Leaf nodes authenticate as user "leaf" with the credentials Secret's
+	// leaf-password and join the applications' account. Unset: none are accepted.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port *int32 `json:"port,omitempty"`
+
+	// Remotes are NATS servers this cluster connects to as a leaf node, with the
+	// applications' account.
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	Remotes []RemoteServer `json:"remotes,omitempty"`
+}
+
+// GatewaySpec configures the cluster's gateway.
+type GatewaySpec struct {
+	// Port accepts gateway connections from the other clusters. They authenticate as
+	// user "gateway" with the credentials Secret's gateway-password.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +kubebuilder:default=7222
+	// +optional
+	Port int32 `json:"port,omitempty"`
+
+	// Gateways are the other clusters of the super-cluster.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Gateways []RemoteGateway `json:"gateways,omitempty"`
+}
+
+// RemoteGateway is another cluster of the super-cluster.
+type RemoteGateway struct {
+	// Name is the other cluster's name (its cluster and gateway name).
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+
+	RemoteServer `json:",inline"`
+}
+
+// RemoteServer is a NATS server or cluster this one connects to.
+//
+// +kubebuilder:validation:XValidation:rule="self.urls.all(u, u.matches('^(nats|nats-leaf|tls|ws|wss)://[^@/]+(:[0-9]+)?/?$'))",message="urls must be nats://, nats-leaf://, tls://, ws:// or wss:// host:port URLs without credentials (name a Secret in credentialsSecretRef instead)",fieldPath=".urls"
+type RemoteServer struct {
+	// URLs of the remote's servers.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MaxLength=253
+	URLs []string `json:"urls"`
+
+	// CredentialsSecretRef names a Secret in the cluster's namespace whose keys
+	// username and password the remote expects; none when it needs no credentials.
+	// +optional
+	CredentialsSecretRef *corev1.LocalObjectReference `json:"credentialsSecretRef,omitempty"`
 }
 
 // NATSClusterStatus is the observed state of a NATSCluster.

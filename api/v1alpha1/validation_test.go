@@ -152,6 +152,21 @@ apiVersion: stowage.dev/v1alpha1
 kind: NATSCluster
 metadata: {name: db}
 spec: {storage: {size: 1Gi}, parameters: {jetstream: "false"}}`, wantField: "spec.parameters", wantText: "jetstream"},
+		{name: "leaf remote with credentials in the URL", object: `
+apiVersion: stowage.dev/v1alpha1
+kind: NATSCluster
+metadata: {name: db}
+spec: {storage: {size: 1Gi}, leafNodes: {remotes: [{urls: ["nats-leaf://user:pw@hub:7422"]}]}}`, wantField: "spec.leafNodes.remotes[0].urls", wantText: "without credentials"},
+		{name: "gateway without a name", object: `
+apiVersion: stowage.dev/v1alpha1
+kind: NATSCluster
+metadata: {name: db}
+spec: {storage: {size: 1Gi}, gateway: {gateways: [{name: "", urls: ["nats://east:7222"]}]}}`, wantField: "spec.gateway.gateways[0].name", wantText: "at least 1"},
+		{name: "leaf port out of range", object: `
+apiVersion: stowage.dev/v1alpha1
+kind: NATSCluster
+metadata: {name: db}
+spec: {storage: {size: 1Gi}, leafNodes: {port: 70000}}`, wantField: "spec.leafNodes.port", wantText: "65535"},
 		{name: "backup with two targets", object: `
 apiVersion: stowage.dev/v1alpha1
 kind: Backup
@@ -275,6 +290,20 @@ spec: {storage: {size: 1Gi}}`, ns)
 	whenDeleted, _, _ := unstructured.NestedString(minimal.Object, "spec", "storage", "retentionPolicy", "whenDeleted")
 	if got != 3 || !js || anti != "Preferred" || whenDeleted != "Retain" {
 		t.Errorf("defaults: replicas=%d jetStream=%v antiAffinity=%q whenDeleted=%q; want 3 true Preferred Retain", got, js, anti, whenDeleted)
+	}
+	connected := parse(t, `
+apiVersion: stowage.dev/v1alpha1
+kind: NATSCluster
+metadata: {name: connected}
+spec:
+  storage: {size: 1Gi}
+  leafNodes: {port: 7422, remotes: [{urls: ["nats-leaf://hub.example:7422", "tls://hub-2.example:7422"], credentialsSecretRef: {name: hub}}]}
+  gateway: {gateways: [{name: east, urls: ["nats://east-0.example:7222"]}]}`, ns)
+	if err := e.Client.Create(ctx, connected); err != nil {
+		t.Errorf("leaf nodes and a gateway refused: %v", err)
+	}
+	if port, _, _ := unstructured.NestedInt64(connected.Object, "spec", "gateway", "port"); port != 7222 {
+		t.Errorf("gateway port defaulted to %d, want 7222", port)
 	}
 	// A growing volume is allowed.
 	grow := parse(t, validMySQL, ns)

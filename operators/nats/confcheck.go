@@ -49,8 +49,9 @@ func quoteLines(msg, text string) string {
 // value of the kind the server gets at run time.
 func (b block) withPlaceholders() block {
 	return b.substitute(func(v envRef) any {
-		if strings.HasPrefix(string(v), "NATS_ROUTE_") && v != "NATS_ROUTE_PASSWORD" {
-			return fmt.Sprintf("nats://%s:placeholder@%s.invalid:%d", routeUser, strings.ToLower(string(v)), clusterPort)
+		// URLs (routes, remotes) must look like URLs and differ from each other.
+		if (strings.HasPrefix(string(v), "NATS_ROUTE_") && v != "NATS_ROUTE_PASSWORD") || strings.Contains(string(v), "_URL_") {
+			return fmt.Sprintf("nats://placeholder:placeholder@%s.invalid:%d", strings.ToLower(string(v)), clusterPort)
 		}
 		return "placeholder"
 	})

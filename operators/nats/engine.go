@@ -87,6 +87,9 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 	bp.DataPath = dataPath
 	bp.ConfigPath = configPath
 	bp.UserID = userID
+	if err := checkRemotes(c); err != nil {
+		return workload.Blueprint{}, fmt.Errorf("%w: %v", cluster.ErrConfigInvalid, err)
+	}
 	conf := serverConf(c)
 	if err := checkServerConf(conf); err != nil {
 		return workload.Blueprint{}, fmt.Errorf("%w: nats-server.conf: %v", cluster.ErrConfigInvalid, err)
@@ -104,14 +107,10 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 	// space or comma a syntax error. The variables the configuration references hold
 	// the Secret's value in quotes; Kubernetes expands $(…) inside the container.
 	bp.CheckCredential = checkCredential
-	env := []corev1.EnvVar{
-		bp.SecretEnv("NATS_PASSWORD_RAW", KeyPassword),
-		bp.SecretEnv("NATS_ROUTE_PASSWORD_RAW", KeyRoutePassword),
-		bp.SecretEnv("NATS_SYSTEM_PASSWORD_RAW", KeySystemPassword),
-		{Name: "NATS_PASSWORD", Value: `"$(NATS_PASSWORD_RAW)"`},
-		{Name: "NATS_ROUTE_PASSWORD", Value: `"$(NATS_ROUTE_PASSWORD_RAW)"`},
-		{Name: "NATS_SYSTEM_PASSWORD", Value: `"$(NATS_SYSTEM_PASSWORD_RAW)"`},
-	}
+	var env []corev1.EnvVar
+	env = append(env, quotedSecretEnv(bp, "NATS_PASSWORD", KeyPassword)...)
+	env = append(env, quotedSecretEnv(bp, "NATS_ROUTE_PASSWORD", KeyRoutePassword)...)
+	env = append(env, quotedSecretEnv(bp, "NATS_SYSTEM_PASSWORD", KeySystemPassword)...)
 	// Route URLs carry the route password; Kubernetes expands $(NATS_ROUTE_PASSWORD_RAW)
 	// inside the container, so the pod spec shows only the reference. Every member
 	// gets the URL of every ordinal a cluster may have, and the configuration names
@@ -123,6 +122,28 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 			Value: fmt.Sprintf(`"nats://%s:$(NATS_ROUTE_PASSWORD_RAW)@%s:%d"`, routeUser, bp.Names().PodHost(i, c.Namespace), clusterPort),
 		})
 	}
+	ports := []corev1.ContainerPort{
+		{Name: "client", ContainerPort: clientPort, Protocol: corev1.ProtocolTCP},
+		{Name: "cluster", ContainerPort: clusterPort, Protocol: corev1.ProtocolTCP},
+		{Name: "monitor", ContainerPort: monitorPort, Protocol: corev1.ProtocolTCP},
+	}
+	if ln := c.Spec.LeafNodes; ln != nil {
+		if ln.Port != nil {
+			bp.CredentialKeys = append(bp.CredentialKeys, KeyLeafPassword)
+			env = append(env, quotedSecretEnv(bp, leafPasswordEnv, KeyLeafPassword)...)
+			ports = append(ports, corev1.ContainerPort{Name: "leafnodes", ContainerPort: *ln.Port, Protocol: corev1.ProtocolTCP})
+			bp.ClientPorts = append(bp.ClientPorts, corev1.ServicePort{Name: "leafnodes", Port: *ln.Port, TargetPort: intstr.FromString("leafnodes"), Protocol: corev1.ProtocolTCP})
+		}
+		_, remoteEnv := leafNodesBlock(c)
+		env = append(env, remoteEnv...)
+	}
+	if gw := c.Spec.Gateway; gw != nil {
+		bp.CredentialKeys = append(bp.CredentialKeys, KeyGatewayPassword)
+		env = append(env, quotedSecretEnv(bp, gatewayPasswordEnv, KeyGatewayPassword)...)
+		ports = append(ports, corev1.ContainerPort{Name: "gateway", ContainerPort: gatewayPort(gw), Protocol: corev1.ProtocolTCP})
+		_, remoteEnv := gatewayBlock(c)
+		env = append(env, remoteEnv...)
+	}
 	// The JetStream-aware health endpoints: ready once this server has caught up,
 	// alive as long as JetStream answers.
 	readyPath, livePath := "/healthz", "/healthz"
@@ -130,13 +151,9 @@ func (e Engine) Blueprint(obj v1alpha1.Cluster) (workload.Blueprint, error) {
 		readyPath, livePath = "/healthz?js-server-only=true", "/healthz?js-enabled-only=true"
 	}
 	bp.Container = workload.Container{
-		Args: []string{"--config", path.Join(configPath, configFile)},
-		Env:  env,
-		Ports: []corev1.ContainerPort{
-			{Name: "client", ContainerPort: clientPort, Protocol: corev1.ProtocolTCP},
-			{Name: "cluster", ContainerPort: clusterPort, Protocol: corev1.ProtocolTCP},
-			{Name: "monitor", ContainerPort: monitorPort, Protocol: corev1.ProtocolTCP},
-		},
+		Args:  []string{"--config", path.Join(configPath, configFile)},
+		Env:   env,
+		Ports: ports,
 		// Lame-duck mode: the server stops taking clients, spreads their reconnects and
 		// hands its JetStream leaderships over before it exits; it then ignores the
 		// SIGTERM that follows the hook. The path is where both the official image and
@@ -158,6 +175,12 @@ func appAccountBlock(c *v1alpha1.NATSCluster) block {
 		b = append(block{{"jetstream", "enabled"}}, b...)
 	}
 	return b
+}
+
+// quotedSecretEnv is a Secret key as <name>_RAW and, quoted for nats-server's
+// parser, as <name>, which the configuration references.
+func quotedSecretEnv(bp workload.Blueprint, name, key string) []corev1.EnvVar {
+	return []corev1.EnvVar{bp.SecretEnv(name+"_RAW", key), {Name: name, Value: fmt.Sprintf(`"$(%s_RAW)"`, name)}}
 }
 
 func routeEnv(ordinal int) string { return fmt.Sprintf("NATS_ROUTE_%d", ordinal) }
@@ -194,6 +217,15 @@ func serverConf(c *v1alpha1.NATSCluster) block {
 			{"authorization", block{{"user", routeUser}, {"password", envRef("NATS_ROUTE_PASSWORD")}}},
 			{"routes", reloadable{routes}},
 		}})
+	}
+	if c.Spec.LeafNodes != nil {
+		if ln, _ := leafNodesBlock(c); len(ln) > 0 {
+			conf = append(conf, entry{"leafnodes", ln})
+		}
+	}
+	if c.Spec.Gateway != nil {
+		gw, _ := gatewayBlock(c)
+		conf = append(conf, entry{"gateway", gw})
 	}
 	if c.JetStreamEnabled() {
 		js := block{

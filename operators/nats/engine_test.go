@@ -48,8 +48,8 @@ func TestRenderedConfigParses(t *testing.T) {
 			}
 			// What Kubernetes would put in the environment, $(VAR) references expanded.
 			// A password of digits must stay a string (nats-server types env values).
-			env, err := memberEnv(bp, map[string][]byte{KeyPassword: []byte("20261122"), KeyRoutePassword: []byte("route-secret"),
-				KeySystemPassword: []byte("system secret, with a comma")}, "bus-0")
+			env, err := memberEnv(bp, credentials(map[string][]byte{KeyPassword: []byte("20261122"), KeyRoutePassword: []byte("route-secret"),
+				KeySystemPassword: []byte("system secret, with a comma")}), "bus-0")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -22,12 +22,12 @@ const reloadEvery = 10 * time.Second
 
 // memberDigests are the config digests the members report once they run the
 // configuration the blueprint holds.
-func memberDigests(c *v1alpha1.NATSCluster, bp workload.Blueprint, secret map[string][]byte) (map[string]string, error) {
+func memberDigests(c *v1alpha1.NATSCluster, bp workload.Blueprint, secrets SecretLookup) (map[string]string, error) {
 	conf := serverConf(c)
 	out := map[string]string{}
 	for i := 0; i < int(c.Spec.Replicas); i++ {
 		pod := bp.Names().Pod(i)
-		env, err := memberEnv(bp, secret, pod)
+		env, err := memberEnv(bp, secrets, pod)
 		if err != nil {
 			return nil, err
 		}

@@ -20,11 +20,11 @@ import (
 // loopbackMember is one member of the operator's configuration run as a process on
 // loopback: the same block, with listen addresses and paths moved into the test.
 type loopbackMember struct {
-	name                        string
-	port, httpPort, clusterPort int
-	server                      *dbtest.NATSServer
-	env                         map[string]string
-	dir                         string
+	name                                  string
+	port, httpPort, clusterPort, leafPort int
+	server                                *dbtest.NATSServer
+	env                                   map[string]string
+	dir                                   string
 }
 
 func (m *loopbackMember) localize(conf block) block {
@@ -37,7 +37,7 @@ func (m *loopbackMember) localize(conf block) block {
 			e.value = fmt.Sprintf("127.0.0.1:%d", m.httpPort)
 		case "pid_file":
 			e.value = filepath.Join(m.dir, "nats.pid")
-		case "cluster", "jetstream":
+		case "cluster", "jetstream", "leafnodes":
 			inner := block{}
 			for _, ie := range e.value.(block) {
 				switch ie.key {
@@ -45,6 +45,8 @@ func (m *loopbackMember) localize(conf block) block {
 					ie.value = fmt.Sprintf("127.0.0.1:%d", m.clusterPort)
 				case "store_dir":
 					ie.value = filepath.Join(m.dir, "jetstream")
+				case "port":
+					ie.value = int64(m.leafPort)
 				}
 				inner = append(inner, ie)
 			}
@@ -80,19 +82,27 @@ func (m *loopbackMember) varz(t *testing.T) map[string]any {
 
 // startLoopbackCluster runs the operator's rendered configuration of c on three
 // nats-server processes, routed to each other on loopback.
-func startLoopbackCluster(t *testing.T, c *v1alpha1.NATSCluster) []*loopbackMember {
+func startLoopbackCluster(t *testing.T, c *v1alpha1.NATSCluster, otherSecrets map[string]map[string][]byte) []*loopbackMember {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("data-plane: skipped with -short")
 	}
 	bp := blueprint(t, c)
-	secret := map[string][]byte{KeyPassword: []byte("20261122"), KeyRoutePassword: []byte("r0ute-1"), KeySystemPassword: []byte("sys Secret, 1")}
+	secret := map[string][]byte{KeyPassword: []byte("20261122"), KeyRoutePassword: []byte("r0ute-1"), KeySystemPassword: []byte("sys Secret, 1"),
+		KeyLeafPassword: []byte("leaf-1"), KeyGatewayPassword: []byte("gateway-1")}
+	lookup := func(name string) (map[string][]byte, error) {
+		if name == bp.SecretName {
+			return secret, nil
+		}
+		return otherSecrets[name], nil
+	}
 	members := make([]*loopbackMember, c.Spec.Replicas)
 	for i := range members {
-		members[i] = &loopbackMember{name: bp.Names().Pod(i), port: dbtest.FreePort(t), httpPort: dbtest.FreePort(t), clusterPort: dbtest.FreePort(t)}
+		members[i] = &loopbackMember{name: bp.Names().Pod(i), port: dbtest.FreePort(t), httpPort: dbtest.FreePort(t),
+			clusterPort: dbtest.FreePort(t), leafPort: dbtest.FreePort(t)}
 	}
 	for i, m := range members {
-		env, err := memberEnv(bp, secret, m.name)
+		env, err := memberEnv(bp, lookup, m.name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +135,7 @@ func startLoopbackCluster(t *testing.T, c *v1alpha1.NATSCluster) []*loopbackMemb
 func TestDataPlaneConfigReload(t *testing.T) {
 	c := natsCluster(3, true, map[string]string{"max_payload": "1048576"})
 	c.Name = "bus"
-	members := startLoopbackCluster(t, c)
+	members := startLoopbackCluster(t, c, nil)
 	digest := func(c *v1alpha1.NATSCluster, m *loopbackMember) string {
 		d, err := configDigest(m.localize(serverConf(c)), m.env)
 		if err != nil {

@@ -64,7 +64,7 @@ func blueprint(t *testing.T, c *v1alpha1.NATSCluster) workload.Blueprint {
 func TestMemberEnv(t *testing.T) {
 	bp := blueprint(t, natsCluster(3, true, nil))
 	secret := map[string][]byte{KeyPassword: []byte("p"), KeyRoutePassword: []byte("r-1"), KeySystemPassword: []byte("s")}
-	env, err := memberEnv(bp, secret, "bus-1")
+	env, err := memberEnv(bp, credentials(secret), "bus-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestMemberEnv(t *testing.T) {
 		t.Errorf("env %v", env)
 	}
 	delete(secret, KeySystemPassword)
-	if _, err := memberEnv(bp, secret, "bus-1"); err == nil || !strings.Contains(err.Error(), KeySystemPassword) {
+	if _, err := memberEnv(bp, credentials(secret), "bus-1"); err == nil || !strings.Contains(err.Error(), KeySystemPassword) {
 		t.Errorf("a missing key: %v", err)
 	}
 }
@@ -85,7 +85,7 @@ func TestConfigDigest(t *testing.T) {
 	bp := blueprint(t, c)
 	secret := map[string][]byte{KeyPassword: []byte("p"), KeyRoutePassword: []byte("r"), KeySystemPassword: []byte("s")}
 	d := func(pod string, secret map[string][]byte) string {
-		env, err := memberEnv(bp, secret, pod)
+		env, err := memberEnv(bp, credentials(secret), pod)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,4 +127,9 @@ func TestCheckCredential(t *testing.T) {
 			t.Errorf("the error does not name the key: %v", err)
 		}
 	}
+}
+
+// credentials looks up every Secret as the given data.
+func credentials(data map[string][]byte) SecretLookup {
+	return func(string) (map[string][]byte, error) { return data, nil }
 }

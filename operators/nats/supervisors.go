@@ -33,7 +33,7 @@ type Supervisors struct {
 	supervise.Plane
 
 	mu     sync.Mutex
-	health map[client.ObjectKey]dataplane.Health
+	health map[client.ObjectKey]seenHealth
 	// plain are clusters without JetStream: nothing holds them back.
 	plain map[client.ObjectKey]bool
 	// digests are the config digests each member reports once it runs the
@@ -47,7 +47,7 @@ func NewSupervisors(mgr ctrl.Manager, addressOf supervise.AddressFunc) (*Supervi
 	if err != nil {
 		return nil, err
 	}
-	return &Supervisors{Plane: plane, health: map[client.ObjectKey]dataplane.Health{}, plain: map[client.ObjectKey]bool{},
+	return &Supervisors{Plane: plane, health: map[client.ObjectKey]seenHealth{}, plain: map[client.ObjectKey]bool{},
 		digests: map[client.ObjectKey]map[string]string{}}, nil
 }
 
@@ -62,7 +62,16 @@ func (e Engine) Supervise(ctx context.Context, c v1alpha1.Cluster, bp workload.B
 	if err != nil {
 		return err
 	}
-	digests, err := memberDigests(nc, bp, secret)
+	digests, err := memberDigests(nc, bp, func(name string) (map[string][]byte, error) {
+		if name == bp.SecretName {
+			return secret, nil
+		}
+		other := &corev1.Secret{}
+		if err := e.Supervisors.Client.Get(ctx, client.ObjectKey{Namespace: nc.Namespace, Name: name}, other); err != nil {
+			return nil, fmt.Errorf("reading Secret %s, named by a remote's credentialsSecretRef: %w", name, err)
+		}
+		return other.Data, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -95,7 +104,7 @@ func (e Engine) ScaleDownBlocker(key client.ObjectKey, member string) string {
 	case !ok:
 		return "JetStream has not been read yet"
 	default:
-		return dataplane.ScaleDownBlocker(h, member)
+		return dataplane.ScaleDownBlocker(h.Health, member, h.members)
 	}
 }
 
@@ -165,6 +174,12 @@ func (s *Supervisors) watch(ctx context.Context, key client.ObjectKey, members [
 	})
 }
 
+// seenHealth is JetStream as a pass read it, and the members the cluster had then.
+type seenHealth struct {
+	dataplane.Health
+	members []string
+}
+
 // observed is what a pass writes to status.
 type observed struct {
 	jetStream *v1alpha1.JetStreamStatus
@@ -195,7 +210,7 @@ func (s *Supervisors) checkJetStream(ctx context.Context, sys *dataplane.Client,
 	cancel()
 	if err == nil {
 		s.mu.Lock()
-		s.health[key] = h
+		s.health[key] = seenHealth{Health: h, members: members}
 		s.mu.Unlock()
 		err = s.removeDeparted(ctx, sys, c, h, members)
 	}

@@ -6,7 +6,6 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/stowage/stowage/operators/nats/dataplane"
 	"github.com/stowage/stowage/pkg/supervise"
 )
 
@@ -17,7 +16,7 @@ func TestGatesWithoutJetStream(t *testing.T) {
 	plain, watched := client.ObjectKey{Namespace: "ns", Name: "plain"}, client.ObjectKey{Namespace: "ns", Name: "js"}
 	e := Engine{Supervisors: &Supervisors{
 		Plane:  supervise.Plane{Registry: supervise.NewRegistry()},
-		health: map[client.ObjectKey]dataplane.Health{},
+		health: map[client.ObjectKey]seenHealth{},
 		plain:  map[client.ObjectKey]bool{plain: true, watched: false},
 	}}
 	if at := e.SyncedAt(plain); time.Since(at) > time.Second {

@@ -188,7 +188,7 @@ func TestDataPlanePeerRemovalKeepsStreamsHealthy(t *testing.T) {
 	}
 	h := waitHealthy(t, sys, 30*time.Second, nil)
 	leaving := "n-3"
-	if why := ScaleDownBlocker(h, leaving); why != "" {
+	if why := ScaleDownBlocker(h, leaving, h.Servers); why != "" {
 		t.Fatalf("scale-down to three refused: %s", why)
 	}
 	servers[3].Stop()
@@ -227,7 +227,7 @@ func TestDataPlaneScaleDownRefusedBelowReplicas(t *testing.T) {
 	sys := systemClient(t, servers)
 	appStream(t, servers, "ORDERS", 3)
 	h := waitHealthy(t, sys, 30*time.Second, nil)
-	why := ScaleDownBlocker(h, "n-2")
+	why := ScaleDownBlocker(h, "n-2", h.Servers)
 	if why == "" {
 		t.Fatal("a scale-down that leaves an R3 stream on two servers was allowed")
 	}

@@ -1,14 +1,25 @@
 package dataplane
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // ScaleDownBlocker says why the cluster may not lose server `leaving` now, or "" when
 // it may: JetStream must be healthy (a scale-down must not be the second loss), and
 // every stream must still find its replication factor among the servers that remain,
-// and no stream may have its only copy on the leaving server.
-func ScaleDownBlocker(h Health, leaving string) string {
+// and no stream may have its only copy on the leaving server. A server that left
+// before must be out of the meta group first (members are the servers the cluster
+// has now): until then its streams' replicas still count it, and a second removal
+// could take a stream's majority with it.
+func ScaleDownBlocker(h Health, leaving string, members []string) string {
 	if !h.Healthy() {
 		return fmt.Sprintf("JetStream is not healthy (meta leader %q, behind: %v)", h.MetaLeader, h.Lagging)
+	}
+	for _, s := range h.Servers {
+		if !slices.Contains(members, s) {
+			return fmt.Sprintf("%s, which left the cluster, is still in the JetStream meta group", s)
+		}
 	}
 	remaining := 0
 	for _, s := range h.Servers {

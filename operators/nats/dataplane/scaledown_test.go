@@ -25,16 +25,22 @@ func TestScaleDownBlocker(t *testing.T) {
 		h       Health
 		leaving string
 		want    string
+		members int // the cluster's servers now; the meta group's when 0
 	}{
-		{"four to three with R3 streams", healthy(4, 3, 3, 1), "n-3", ""},
-		{"three to two with an R3 stream", healthy(3, 3), "n-2", "has 3 replicas and only 2 servers would remain"},
-		{"three to two with R1 streams elsewhere", healthy(3, 1, 1), "n-2", ""},
-		{"an R1 stream on the leaving server", healthy(3, 1), "n-0", "only copy on n-0"},
-		{"a lagging replica", lagging, "n-3", "not healthy"},
-		{"no meta leader", noLeader, "n-3", "not healthy"},
+		{"five to four, four to three while n-4 is still in the meta group", healthy(5, 3), "n-3", "n-4, which left the cluster, is still in the JetStream meta group", 4},
+		{"four to three with R3 streams", healthy(4, 3, 3, 1), "n-3", "", 0},
+		{"three to two with an R3 stream", healthy(3, 3), "n-2", "has 3 replicas and only 2 servers would remain", 0},
+		{"three to two with R1 streams elsewhere", healthy(3, 1, 1), "n-2", "", 0},
+		{"an R1 stream on the leaving server", healthy(3, 1), "n-0", "only copy on n-0", 0},
+		{"a lagging replica", lagging, "n-3", "not healthy", 0},
+		{"no meta leader", noLeader, "n-3", "not healthy", 0},
 	}
 	for _, tc := range cases {
-		got := ScaleDownBlocker(tc.h, tc.leaving)
+		members := tc.h.Servers
+		if tc.members > 0 {
+			members = members[:tc.members]
+		}
+		got := ScaleDownBlocker(tc.h, tc.leaving, members)
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
