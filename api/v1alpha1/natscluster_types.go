@@ -137,8 +137,8 @@ type ConfigReloadStatus struct {
 // JetStreamStatus is JetStream's meta group and streams as the meta leader and the
 // stream leaders report them.
 type JetStreamStatus struct {
-	// Healthy: a meta leader, every server current, every stream led and every replica
-	// current.
+	// Healthy: a meta leader, every server current, every stream and consumer led and
+	// every replica of them current.
 	Healthy bool `json:"healthy"`
 	// MetaLeader is the server leading the meta group.
 	MetaLeader string `json:"metaLeader,omitempty"`
@@ -150,6 +150,10 @@ type JetStreamStatus struct {
 	Streams int32 `json:"streams"`
 	// StreamsDegraded counts streams without a leader or with a replica behind.
 	StreamsDegraded int32 `json:"streamsDegraded,omitempty"`
+	// Consumers counts the consumers of every stream.
+	Consumers int32 `json:"consumers,omitempty"`
+	// ConsumersDegraded counts consumers without a leader or with a replica behind.
+	ConsumersDegraded int32 `json:"consumersDegraded,omitempty"`
 	// Error is the last error reading JetStream.
 	Error string `json:"error,omitempty"`
 	// ObservedAt is when this was read.

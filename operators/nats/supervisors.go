@@ -255,6 +255,8 @@ func jetStreamStatus(h dataplane.Health, err error) v1alpha1.JetStreamStatus {
 		if s.Leader == "" || len(s.Lagging) > 0 {
 			st.StreamsDegraded++
 		}
+		st.Consumers += int32(s.Consumers)
+		st.ConsumersDegraded += int32(len(s.ConsumersBehind))
 	}
 	if err != nil {
 		st.Error = err.Error()

@@ -233,3 +233,50 @@ func TestDataPlaneScaleDownRefusedBelowReplicas(t *testing.T) {
 	}
 	t.Logf("refused: %s", why)
 }
+
+// TestDataPlaneConsumersCount: a consumer whose replica falls behind makes JetStream
+// unhealthy (restarts and scale-downs wait for it) until it is current again. One
+// server is frozen (SIGSTOP), so its replica of the R3 consumer stops answering. When
+// the system client happens to be connected to that server, it must notice and move
+// on (pings every 2 s) rather than wait on a connection that never answers.
+func TestDataPlaneConsumersCount(t *testing.T) {
+	servers := dbtest.StartNATSCluster(t, 3)
+	frozen := servers[2]
+	// Connected to the server about to freeze first.
+	sys, err := Connect(dbtest.URLs([]*dbtest.NATSServer{frozen, servers[0], servers[1]}), dbtest.NATSSystemUser, dbtest.NATSSystemPassword, nats.DontRandomize())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	_, js := appStream(t, servers, "JOBS", 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := js.CreateOrUpdateConsumer(ctx, "JOBS", jetstream.ConsumerConfig{Durable: "worker", Replicas: 3, AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	waitHealthy(t, sys, 30*time.Second, func(h Health) error {
+		if len(h.Streams) != 1 || h.Streams[0].Consumers != 1 {
+			return fmt.Errorf("streams %+v", h.Streams)
+		}
+		return nil
+	})
+
+	frozen.Freeze()
+	behind := func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		h, err := sys.Health(ctx)
+		return err == nil && len(h.Streams) == 1 && slices.Contains(h.Streams[0].ConsumersBehind, "worker") && !h.Healthy()
+	}
+	deadline := time.Now().Add(45 * time.Second)
+	for !behind() {
+		if time.Now().After(deadline) {
+			frozen.Thaw()
+			t.Fatal("a consumer with a frozen replica was never reported behind")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	frozen.Thaw()
+	h := waitHealthy(t, sys, 60*time.Second, nil)
+	t.Logf("consumer behind while %s was frozen; healthy again: %+v", frozen.Name, h.Streams)
+}

@@ -19,11 +19,15 @@ type Client struct {
 
 // Connect authenticates as a system-account user at url (any member; a list with
 // commas reaches whichever answers).
-func Connect(url, user, password string) (*Client, error) {
-	conn, err := nats.Connect(url, nats.UserInfo(user, password), nats.Name("stowage-operator"),
-		nats.Timeout(2*time.Second), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+func Connect(url, user, password string, extra ...nats.Option) (*Client, error) {
+	opts := append([]nats.Option{nats.UserInfo(user, password), nats.Name("stowage-operator"),
+		nats.Timeout(2 * time.Second), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
 		// Members may all be starting: keep trying rather than fail the watcher.
-		nats.RetryOnFailedConnect(true))
+		nats.RetryOnFailedConnect(true),
+		// A hung or cut-off server keeps its TCP connection open: without frequent
+		// pings the watcher would wait on it for minutes instead of moving to another.
+		nats.PingInterval(2 * time.Second), nats.MaxPingsOutstanding(2)}, extra...)
+	conn, err := nats.Connect(url, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the system account: %w", err)
 	}
@@ -43,6 +47,10 @@ type Stream struct {
 	Peers []string
 	// Lagging are peers that are offline or not current.
 	Lagging []string
+	// Consumers counts the stream's consumers; ConsumersBehind names those without a
+	// leader or with a replica offline or not current.
+	Consumers       int
+	ConsumersBehind []string
 }
 
 // Health is JetStream as the meta leader reports it.
@@ -53,51 +61,55 @@ type Health struct {
 	Streams          []Stream
 }
 
-// Healthy: a meta leader, every server current, every stream with a leader and every
-// replica current.
+// Healthy: a meta leader, every server current, every stream and consumer with a
+// leader and every replica of them current.
 func (h Health) Healthy() bool {
 	if h.MetaLeader == "" || len(h.Lagging) > 0 {
 		return false
 	}
 	for _, s := range h.Streams {
-		if s.Leader == "" || len(s.Lagging) > 0 || len(s.Peers) < s.Replicas {
+		if s.Leader == "" || len(s.Lagging) > 0 || len(s.Peers) < s.Replicas || len(s.ConsumersBehind) > 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// Health reads the meta group from its leader and every stream from the server
-// leading it (the one with a current view of its replicas).
+// Health reads the meta group from its leader, and every stream and consumer from
+// the server leading it: only a Raft group's leader knows whether its followers are
+// current.
 func (c *Client) Health(ctx context.Context) (Health, error) {
 	leader, err := c.jsz(ctx, server.JSzOptions{LeaderOnly: true}, 1)
 	if err != nil {
 		return Health{}, err
 	}
-	h := metaOf(leader[0])
+	h := metaOf(leader[0].info)
 	if h.MetaLeader == "" {
 		return h, nil
 	}
-	leaders, err := c.jsz(ctx, server.JSzOptions{Accounts: true, Streams: true, Config: true, StreamLeaderOnly: true}, len(h.Servers))
+	all, err := c.jsz(ctx, server.JSzOptions{Accounts: true, Streams: true, Consumer: true, Config: true}, len(h.Servers))
 	if err != nil {
 		return h, err
 	}
-	for _, js := range leaders {
-		h.Streams = append(h.Streams, streamsOf(js)...)
-	}
-	slices.SortFunc(h.Streams, func(a, b Stream) int { return strings.Compare(a.Account+"/"+a.Name, b.Account+"/"+b.Name) })
+	h.Streams = streamsOf(all)
 	return h, nil
+}
+
+// answer is one server's JetStream report.
+type answer struct {
+	server string
+	info   *server.JSInfo
 }
 
 // jsz asks every server (or, with LeaderOnly, the meta leader) for its JetStream
 // report and gathers up to want answers.
-func (c *Client) jsz(ctx context.Context, opts server.JSzOptions, want int) ([]*server.JSInfo, error) {
+func (c *Client) jsz(ctx context.Context, opts server.JSzOptions, want int) ([]answer, error) {
 	req, _ := json.Marshal(opts)
 	answers, err := c.ping(ctx, "JSZ", req, want)
 	if err != nil {
 		return nil, fmt.Errorf("asking for JetStream's state: %w", err)
 	}
-	var out []*server.JSInfo
+	var out []answer
 	for _, a := range answers {
 		var resp server.ServerAPIJszResponse
 		if err := json.Unmarshal(a, &resp); err != nil {
@@ -106,8 +118,8 @@ func (c *Client) jsz(ctx context.Context, opts server.JSzOptions, want int) ([]*
 		if resp.Error != nil {
 			return nil, fmt.Errorf("JetStream's state: %s", resp.Error.Description)
 		}
-		if resp.Data != nil {
-			out = append(out, resp.Data)
+		if resp.Data != nil && resp.Server != nil {
+			out = append(out, answer{server: resp.Server.Name, info: resp.Data})
 		}
 	}
 	if len(out) == 0 {
@@ -164,31 +176,92 @@ func metaOf(js *server.JSInfo) Health {
 	return h
 }
 
-// streamsOf reads the streams a server leads from its report.
-func streamsOf(js *server.JSInfo) []Stream {
-	var out []Stream
-	for _, a := range js.AccountDetails {
-		for _, sd := range a.Streams {
-			s := Stream{Account: a.Name, Name: sd.Name}
-			if sd.Config != nil {
-				s.Replicas = sd.Config.Replicas
-			}
-			if ci := sd.Cluster; ci != nil {
-				s.Leader = ci.Leader
-				if ci.Leader != "" {
-					s.Peers = append(s.Peers, ci.Leader)
+// streamsOf reads every stream from the report of the server leading it, and every
+// consumer from the report of the server leading that.
+func streamsOf(answers []answer) []Stream {
+	type key struct{ account, stream string }
+	streams := map[key]*Stream{}
+	var order []key
+	stream := func(k key) *Stream {
+		if s, ok := streams[k]; ok {
+			return s
+		}
+		streams[k] = &Stream{Account: k.account, Name: k.stream}
+		order = append(order, k)
+		return streams[k]
+	}
+	consumers := map[key]map[string]bool{} // consumer name → current, as its leader reports
+	for _, a := range answers {
+		for _, acc := range a.info.AccountDetails {
+			for _, sd := range acc.Streams {
+				k := key{acc.Name, sd.Name}
+				s := stream(k)
+				if ci := sd.Cluster; ci != nil && ci.Leader == a.server {
+					*s = leaderView(k.account, sd)
 				}
-				for _, p := range ci.Replicas {
-					if slices.Contains(s.Peers, p.Name) {
+				if consumers[k] == nil {
+					consumers[k] = map[string]bool{}
+				}
+				for _, con := range sd.Consumer {
+					if con == nil {
 						continue
 					}
-					s.Peers = append(s.Peers, p.Name)
-					if p.Offline || !p.Current {
-						s.Lagging = append(s.Lagging, p.Name)
+					if _, seen := consumers[k][con.Name]; !seen {
+						consumers[k][con.Name] = false // until its leader says otherwise
+					}
+					switch {
+					case con.Cluster == nil: // a lone server's consumer has no replicas
+						consumers[k][con.Name] = true
+					case con.Cluster.Leader == a.server:
+						consumers[k][con.Name] = len(laggingOf(con.Cluster)) == 0
 					}
 				}
 			}
-			out = append(out, s)
+		}
+	}
+	out := make([]Stream, 0, len(order))
+	for _, k := range order {
+		s := streams[k]
+		s.Consumers = len(consumers[k])
+		for name, current := range consumers[k] {
+			if !current {
+				s.ConsumersBehind = append(s.ConsumersBehind, name)
+			}
+		}
+		slices.Sort(s.ConsumersBehind)
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b Stream) int { return strings.Compare(a.Account+"/"+a.Name, b.Account+"/"+b.Name) })
+	return out
+}
+
+// leaderView is a stream's replica set as the server leading it reports it.
+func leaderView(account string, sd server.StreamDetail) Stream {
+	s := Stream{Account: account, Name: sd.Name}
+	if sd.Config != nil {
+		s.Replicas = sd.Config.Replicas
+	}
+	if ci := sd.Cluster; ci != nil {
+		s.Leader = ci.Leader
+		if ci.Leader != "" {
+			s.Peers = append(s.Peers, ci.Leader)
+		}
+		for _, p := range ci.Replicas {
+			if !slices.Contains(s.Peers, p.Name) {
+				s.Peers = append(s.Peers, p.Name)
+			}
+		}
+		s.Lagging = laggingOf(ci)
+	}
+	return s
+}
+
+// laggingOf names the replicas of a Raft group that are offline or not current.
+func laggingOf(ci *server.ClusterInfo) []string {
+	var out []string
+	for _, p := range ci.Replicas {
+		if p.Offline || !p.Current {
+			out = append(out, p.Name)
 		}
 	}
 	return out
