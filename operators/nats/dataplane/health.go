@@ -84,6 +84,10 @@ func (c *Client) Health(ctx context.Context) (Health, error) {
 		return Health{}, err
 	}
 	h := metaOf(leader[0].info)
+	if leader[0].info.Meta == nil {
+		// A lone server (a cluster of one) has no meta group: it is its own.
+		h = Health{MetaLeader: leader[0].server, Servers: []string{leader[0].server}}
+	}
 	if h.MetaLeader == "" {
 		return h, nil
 	}
