@@ -284,3 +284,19 @@ func (m *Member) WaitForGTID(ctx context.Context, gtid string, timeout time.Dura
 func (m *Member) Isolate(ctx context.Context) error {
 	return m.exec(ctx, append(m.flavor.SetReadOnly(true), m.flavor.StopReplica())...)
 }
+
+// pool opens a separate pool of n connections to the member for a long job (a backup
+// or a restore), with no read timeout: one SELECT of a big table streams for as long
+// as the table takes.
+func (m *Member) pool(n int) *sql.DB {
+	c := m.config.Clone()
+	c.ReadTimeout, c.WriteTimeout = 0, 0
+	connector, err := mysql.NewConnector(c)
+	if err != nil { // the same configuration made m's own pool
+		panic(err)
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	return db
+}

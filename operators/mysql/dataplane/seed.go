@@ -61,16 +61,20 @@ func (m *Member) SeedFrom(ctx context.Context, source *Member) (string, error) {
 	if err := execAll(ctx, dst, prepare...); err != nil {
 		return "", fmt.Errorf("%s: preparing to seed: %w", m.Name, err)
 	}
+	cat, err := readCatalog(ctx, src)
+	if err != nil {
+		return "", fmt.Errorf("seeding %s from %s: %w", m.Name, source.Name, err)
+	}
 	c := copier{src: src, dst: dst}
 	for _, step := range []struct {
 		what string
 		run  func(context.Context) error
 	}{
 		{"dropping the member's schemas", c.dropSchemas},
-		{"copying accounts", c.copyAccounts},
-		{"copying schemas and rows", c.copySchemas},
-		{"copying routines", c.copyRoutines},
-		{"copying triggers", c.copyTriggers},
+		{"copying accounts", func(ctx context.Context) error { return c.copyAccounts(ctx, cat) }},
+		{"copying schemas and rows", func(ctx context.Context) error { return c.copySchemas(ctx, cat) }},
+		{"copying routines", func(ctx context.Context) error { return run(ctx, dst, cat.routines) }},
+		{"copying triggers", func(ctx context.Context) error { return run(ctx, dst, cat.triggers) }},
 	} {
 		if err := step.run(ctx); err != nil {
 			return "", fmt.Errorf("seeding %s from %s: %s: %w", m.Name, source.Name, step.what, err)
@@ -120,99 +124,37 @@ func (c copier) dropSchemas(ctx context.Context) error {
 	return nil
 }
 
-func (c copier) copyAccounts(ctx context.Context) error {
-	accounts, err := queryRows(ctx, c.src, "SELECT User, Host FROM mysql.user")
-	if err != nil {
-		return err
-	}
-	for _, a := range accounts {
-		user, host := a["User"], a["Host"]
-		if slices.Contains(systemAccounts, user) {
-			continue
-		}
-		account := quoteString(user) + "@" + quoteString(host)
-		create, err := queryOne(ctx, c.src, "SHOW CREATE USER "+account)
-		if err != nil {
-			return err
-		}
-		grants, err := queryRows(ctx, c.src, "SHOW GRANTS FOR "+account)
-		if err != nil {
-			return err
-		}
-		stmts := []string{"DROP USER IF EXISTS " + account, firstColumn(create)}
-		for _, g := range grants {
-			stmts = append(stmts, firstColumn(g))
-		}
+func (c copier) copyAccounts(ctx context.Context, cat catalog) error {
+	for _, stmts := range cat.accounts {
 		if err := execAll(ctx, c.dst, stmts...); err != nil {
-			return fmt.Errorf("account %s: %w", account, err)
+			return fmt.Errorf("account %s: %w", stmts[0], err)
 		}
 	}
 	return nil
 }
 
-func (c copier) copySchemas(ctx context.Context) error {
-	schemas, err := userSchemas(ctx, c.src)
-	if err != nil {
+func (c copier) copySchemas(ctx context.Context, cat catalog) error {
+	if err := run(ctx, c.dst, cat.databases); err != nil {
 		return err
 	}
-	var views [][2]string
-	for _, schema := range schemas {
-		create, err := queryOne(ctx, c.src, "SHOW CREATE DATABASE "+ident(schema))
-		if err != nil {
-			return err
-		}
-		if err := execAll(ctx, c.dst, create["Create Database"], "USE "+ident(schema)); err != nil {
-			return fmt.Errorf("creating %s: %w", schema, err)
-		}
-		tables, err := queryRows(ctx, c.src, "SHOW FULL TABLES FROM "+ident(schema))
-		if err != nil {
-			return err
-		}
-		for _, t := range tables {
-			name := t["Tables_in_"+schema]
-			switch t["Table_type"] {
-			case "BASE TABLE":
-				if err := c.copyTable(ctx, schema, name); err != nil {
-					return fmt.Errorf("%s.%s: %w", schema, name, err)
-				}
-			case "VIEW":
-				views = append(views, [2]string{schema, name})
-			}
+	for _, t := range cat.tables {
+		if err := c.copyTable(ctx, t); err != nil {
+			return fmt.Errorf("%s: %w", t, err)
 		}
 	}
-	// Views after every table, since a view may select from another schema's table.
-	for _, v := range views {
-		create, err := queryOne(ctx, c.src, "SHOW CREATE VIEW "+ident(v[0])+"."+ident(v[1]))
-		if err != nil {
-			return err
-		}
-		if err := execAll(ctx, c.dst, "USE "+ident(v[0]), create["Create View"]); err != nil {
-			return fmt.Errorf("view %s.%s: %w", v[0], v[1], err)
-		}
-	}
-	return nil
+	return run(ctx, c.dst, cat.views)
 }
 
-func (c copier) copyTable(ctx context.Context, schema, table string) error {
-	create, err := queryOne(ctx, c.src, "SHOW CREATE TABLE "+ident(schema)+"."+ident(table))
+func (c copier) copyTable(ctx context.Context, t table) error {
+	if err := run(ctx, c.dst, []scoped{{t.schema, t.create}}); err != nil {
+		return err
+	}
+	names, err := selectColumns(ctx, c.src, t)
 	if err != nil {
 		return err
-	}
-	if _, err := c.dst.ExecContext(ctx, create["Create Table"]); err != nil {
-		return err
-	}
-	// Generated columns compute themselves; inserting into them is refused.
-	cols, err := queryRows(ctx, c.src, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? "+
-		"AND EXTRA NOT LIKE '%GENERATED%' ORDER BY ORDINAL_POSITION", schema, table)
-	if err != nil {
-		return err
-	}
-	names := make([]string, len(cols))
-	for i, col := range cols {
-		names[i] = ident(col["COLUMN_NAME"])
 	}
 	list := strings.Join(names, ", ")
-	rows, err := c.src.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s.%s", list, ident(schema), ident(table)))
+	rows, err := c.src.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s.%s", list, ident(t.schema), ident(t.name)))
 	if err != nil {
 		return err
 	}
@@ -223,7 +165,7 @@ func (c copier) copyTable(ctx context.Context, schema, table string) error {
 		ptrs[i] = &raw[i]
 	}
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
-	insert := fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES ", ident(schema), ident(table), list)
+	insert := fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES ", ident(t.schema), ident(t.name), list)
 	var args []any
 	var tuples []string
 	size := 0
@@ -258,47 +200,6 @@ func (c copier) copyTable(ctx context.Context, schema, table string) error {
 		return err
 	}
 	return flush()
-}
-
-func (c copier) copyRoutines(ctx context.Context) error {
-	routines, err := queryRows(ctx, c.src, "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES "+
-		"WHERE ROUTINE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')")
-	if err != nil {
-		return err
-	}
-	for _, r := range routines {
-		kind := r["ROUTINE_TYPE"] // PROCEDURE or FUNCTION
-		create, err := queryOne(ctx, c.src, fmt.Sprintf("SHOW CREATE %s %s.%s", kind, ident(r["ROUTINE_SCHEMA"]), ident(r["ROUTINE_NAME"])))
-		if err != nil {
-			return err
-		}
-		stmt := create["Create Procedure"]
-		if kind == "FUNCTION" {
-			stmt = create["Create Function"]
-		}
-		if err := execAll(ctx, c.dst, "USE "+ident(r["ROUTINE_SCHEMA"]), stmt); err != nil {
-			return fmt.Errorf("%s %s.%s: %w", kind, r["ROUTINE_SCHEMA"], r["ROUTINE_NAME"], err)
-		}
-	}
-	return nil
-}
-
-func (c copier) copyTriggers(ctx context.Context) error {
-	triggers, err := queryRows(ctx, c.src, "SELECT TRIGGER_SCHEMA, TRIGGER_NAME FROM information_schema.TRIGGERS "+
-		"WHERE TRIGGER_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')")
-	if err != nil {
-		return err
-	}
-	for _, tr := range triggers {
-		create, err := queryOne(ctx, c.src, fmt.Sprintf("SHOW CREATE TRIGGER %s.%s", ident(tr["TRIGGER_SCHEMA"]), ident(tr["TRIGGER_NAME"])))
-		if err != nil {
-			return err
-		}
-		if err := execAll(ctx, c.dst, "USE "+ident(tr["TRIGGER_SCHEMA"]), create["SQL Original Statement"]); err != nil {
-			return fmt.Errorf("trigger %s.%s: %w", tr["TRIGGER_SCHEMA"], tr["TRIGGER_NAME"], err)
-		}
-	}
-	return nil
 }
 
 func userSchemas(ctx context.Context, conn *sql.Conn) ([]string, error) {
