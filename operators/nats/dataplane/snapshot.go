@@ -1,0 +1,159 @@
+package dataplane
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// A NATS backup is a snapshot of every stream of the applications' account, taken
+// through the JetStream API ($JS.API.STREAM.SNAPSHOT): the stream leader writes its
+// messages and its consumers' state as a compressed archive, in chunks the client
+// acknowledges (flow control), with the stream's configuration and state beside it.
+// A restore sends the archive back ($JS.API.STREAM.RESTORE), which recreates the
+// stream with its consumers. The connection is an application user's: the JetStream
+// API is per account.
+
+// StreamMeta is a stream's configuration and state at its snapshot.
+type StreamMeta struct {
+	Config server.StreamConfig `json:"config"`
+	State  server.StreamState  `json:"state"`
+}
+
+// Streams names the account's streams.
+func Streams(ctx context.Context, nc *nats.Conn) ([]string, error) {
+	var names []string
+	for offset := 0; ; {
+		req, _ := json.Marshal(server.JSApiStreamNamesRequest{ApiPagedRequest: server.ApiPagedRequest{Offset: offset}})
+		msg, err := nc.RequestWithContext(ctx, server.JSApiStreams, req)
+		if err != nil {
+			return nil, fmt.Errorf("listing streams: %w", err)
+		}
+		var resp server.JSApiStreamNamesResponse
+		if err := json.Unmarshal(msg.Data, &resp); err != nil {
+			return nil, fmt.Errorf("listing streams: %w", err)
+		}
+		if resp.Error != nil {
+			return nil, fmt.Errorf("listing streams: %s", resp.Error.Description)
+		}
+		names = append(names, resp.Streams...)
+		offset += len(resp.Streams)
+		if len(resp.Streams) == 0 || offset >= resp.Total {
+			return names, nil
+		}
+	}
+}
+
+// SnapshotStream writes stream's archive (messages and consumers) into data and
+// returns its configuration and state.
+func SnapshotStream(ctx context.Context, nc *nats.Conn, stream string, data io.Writer) (StreamMeta, error) {
+	inbox := nc.NewRespInbox()
+	// Room for the server's whole window (8 MiB in 256 KiB chunks) and more.
+	chunks := make(chan *nats.Msg, 256)
+	sub, err := nc.ChanSubscribe(inbox, chunks)
+	if err != nil {
+		return StreamMeta{}, err
+	}
+	defer sub.Unsubscribe() //nolint:errcheck // best effort
+	req, _ := json.Marshal(server.JSApiStreamSnapshotRequest{DeliverSubject: inbox, ChunkSize: 256 << 10})
+	msg, err := nc.RequestWithContext(ctx, fmt.Sprintf(server.JSApiStreamSnapshotT, stream), req)
+	if err != nil {
+		return StreamMeta{}, fmt.Errorf("snapshot of %s: %w", stream, err)
+	}
+	var resp server.JSApiStreamSnapshotResponse
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return StreamMeta{}, fmt.Errorf("snapshot of %s: %w", stream, err)
+	}
+	if resp.Error != nil {
+		return StreamMeta{}, fmt.Errorf("snapshot of %s: %s", stream, resp.Error.Description)
+	}
+	if resp.Config == nil || resp.State == nil {
+		return StreamMeta{}, fmt.Errorf("snapshot of %s: the server sent no configuration or state", stream)
+	}
+	for {
+		var m *nats.Msg
+		select {
+		case m = <-chunks:
+		case <-ctx.Done():
+			return StreamMeta{}, fmt.Errorf("snapshot of %s: %w", stream, ctx.Err())
+		case <-time.After(30 * time.Second):
+			return StreamMeta{}, fmt.Errorf("snapshot of %s: no chunk for 30 s", stream)
+		}
+		if len(m.Data) == 0 { // the end, or an error in the status header
+			if status := m.Header.Get("Status"); status != "" && !strings.Contains(status, "204") {
+				return StreamMeta{}, fmt.Errorf("snapshot of %s: %s %s", stream, status, m.Header.Get("Description"))
+			}
+			return StreamMeta{Config: *resp.Config, State: *resp.State}, nil
+		}
+		// Acknowledge at once: the server stops sending when acknowledgements lag.
+		if m.Reply != "" {
+			if err := m.Respond(nil); err != nil {
+				return StreamMeta{}, err
+			}
+		}
+		if _, err := data.Write(m.Data); err != nil {
+			return StreamMeta{}, fmt.Errorf("snapshot of %s: %w", stream, err)
+		}
+	}
+}
+
+// RestoreStream recreates a stream from its archive; the stream must not exist.
+func RestoreStream(ctx context.Context, nc *nats.Conn, meta StreamMeta, data io.Reader) (server.StreamState, error) {
+	name := meta.Config.Name
+	req, _ := json.Marshal(server.JSApiStreamRestoreRequest{Config: meta.Config, State: meta.State})
+	msg, err := nc.RequestWithContext(ctx, fmt.Sprintf(server.JSApiStreamRestoreT, name), req)
+	if err != nil {
+		return server.StreamState{}, fmt.Errorf("restoring %s: %w", name, err)
+	}
+	var resp server.JSApiStreamRestoreResponse
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return server.StreamState{}, fmt.Errorf("restoring %s: %w", name, err)
+	}
+	if resp.Error != nil {
+		return server.StreamState{}, fmt.Errorf("restoring %s: %s", name, resp.Error.Description)
+	}
+	chunk := make([]byte, min(int64(128<<10), nc.MaxPayload()))
+	for {
+		n, err := io.ReadFull(data, chunk)
+		if n > 0 {
+			reply, rerr := nc.RequestWithContext(ctx, resp.DeliverSubject, chunk[:n])
+			if rerr != nil {
+				return server.StreamState{}, fmt.Errorf("restoring %s: sending the archive: %w", name, rerr)
+			}
+			if len(reply.Data) > 0 {
+				return server.StreamState{}, fmt.Errorf("restoring %s: %s", name, reply.Data)
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return server.StreamState{}, fmt.Errorf("restoring %s: reading the archive: %w", name, err)
+		}
+	}
+	// The end: the server rebuilds the stream now, which may take long.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Hour)
+	defer cancel()
+	final, err := nc.RequestWithContext(lctx, resp.DeliverSubject, nil)
+	if err != nil {
+		return server.StreamState{}, fmt.Errorf("restoring %s: %w", name, err)
+	}
+	var created server.JSApiStreamCreateResponse
+	if err := json.Unmarshal(final.Data, &created); err != nil {
+		return server.StreamState{}, fmt.Errorf("restoring %s: %w", name, err)
+	}
+	if created.Error != nil {
+		return server.StreamState{}, fmt.Errorf("restoring %s: %s", name, created.Error.Description)
+	}
+	if created.StreamInfo == nil {
+		return server.StreamState{}, fmt.Errorf("restoring %s: the server sent no stream", name)
+	}
+	return created.State, nil
+}
