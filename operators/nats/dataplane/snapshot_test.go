@@ -96,7 +96,7 @@ func TestDataPlaneStreamSnapshotRoundTrip(t *testing.T) {
 	dnc, djs := appStream(t, dest, "WARMUP", 1) // waits for the meta group
 	for _, name := range names {
 		var meta StreamMeta
-		mf, err := r.Open(ctx, r.Files("streams/"+name+".json")[0].Name)
+		mf, err := r.Open(ctx, r.Files("streams/" + name + ".json")[0].Name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func TestDataPlaneStreamSnapshotRoundTrip(t *testing.T) {
 		}
 		_, _ = io.Copy(io.Discard, mf)
 		mf.Close()
-		data, err := r.Open(ctx, r.Files("streams/"+name+".tar.s2")[0].Name)
+		data, err := r.Open(ctx, r.Files("streams/" + name + ".tar.s2")[0].Name)
 		if err != nil {
 			t.Fatal(err)
 		}
