@@ -117,12 +117,7 @@ func natsServerBinary() string {
 	if bin := os.Getenv("STOWAGE_NATS_SERVER"); bin != "" {
 		return bin
 	}
-	home, _ := os.UserHomeDir()
-	cache := os.Getenv("STOWAGE_CACHE")
-	if cache == "" {
-		cache = filepath.Join(home, ".cache", "stowage")
-	}
-	return filepath.Join(cache, "bin", "nats-server-v"+server.VERSION)
+	return filepath.Join(cacheDir(), "bin", "nats-server-v"+server.VERSION)
 }
 
 func (s *NATSServer) start() error {
