@@ -15,8 +15,8 @@ import (
 // NATS users of every test cluster: the system account's, and the application's
 // (with JetStream), as the operator's rendered configuration has them.
 const (
-	NATSSystemUser, NATSSystemPassword = "sys", "dbtest-sys"
-	NATSAppUser, NATSAppPassword       = "app", "dbtest-app"
+	NATSSystemUser, NATSSystemPassword = "stowage-system", "dbtest-sys"
+	NATSAppUser, NATSAppPassword       = "stowage", "dbtest-app"
 )
 
 // NATSServer is one nats-server process of a JetStream cluster on loopback, built

@@ -94,6 +94,10 @@ func (r *Reader) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	return &decodedFile{ReadCloser: dec, raw: rc, checked: checked}, nil
 }
 
+// Logical is the name a file was created with (its stored name without the
+// compression's suffix).
+func (r *Reader) Logical(f File) string { return strings.TrimSuffix(f.Name, r.codec.suffix) }
+
 // Files lists the backup's stored files whose names start with prefix.
 func (r *Reader) Files(prefix string) []File {
 	var out []File

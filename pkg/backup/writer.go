@@ -47,6 +47,16 @@ func NewWriter(target Target, dir string, m Manifest) (*Writer, error) {
 	return &Writer{target: target, dir: strings.Trim(dir, "/"), codec: c, manifest: m}, nil
 }
 
+// SetMeta records a fact a restore needs in the manifest.
+func (w *Writer) SetMeta(key, value string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.manifest.Meta == nil {
+		w.manifest.Meta = map[string]string{}
+	}
+	w.manifest.Meta[key] = value
+}
+
 // RawBytes is how much the engine has written so far, before compression: the
 // progress a status reports.
 func (w *Writer) RawBytes() int64 { return w.raw.Load() }

@@ -15,6 +15,8 @@ import (
 type LoadOptions struct {
 	// Parallel data files are loaded at once, each on its own connection.
 	Parallel int
+	// Force drops the applications' schemas the member holds first.
+	Force bool
 }
 
 // Load replays a backup made by Dump into the member, which must hold no
@@ -49,10 +51,15 @@ func (m *Member) Load(ctx context.Context, r *backup.Reader, opts LoadOptions) e
 		return fmt.Errorf("%s: %w", m.Name, err)
 	}
 	defer main.Close()
-	if schemas, err := userSchemas(ctx, main); err != nil {
+	schemas, err := userSchemas(ctx, main)
+	if err != nil {
 		return err
-	} else if len(schemas) > 0 {
-		return fmt.Errorf("%s already holds the schemas %v; a restore goes into an empty member", m.Name, schemas)
+	}
+	if len(schemas) > 0 && !opts.Force {
+		return fmt.Errorf("%s already holds the schemas %v; a restore goes into an empty cluster unless forced", m.Name, schemas)
+	}
+	if err := (copier{dst: main}).dropSchemas(ctx); err != nil {
+		return fmt.Errorf("%s: dropping the schemas it held: %w", m.Name, err)
 	}
 	for _, name := range []string{"accounts.sql", "schema.sql"} {
 		if err := loadFile(ctx, main, r, name); err != nil {

@@ -157,3 +157,19 @@ func RestoreStream(ctx context.Context, nc *nats.Conn, meta StreamMeta, data io.
 	}
 	return created.State, nil
 }
+
+// DeleteStream removes a stream and its messages (a forced restore replaces it).
+func DeleteStream(ctx context.Context, nc *nats.Conn, name string) error {
+	msg, err := nc.RequestWithContext(ctx, fmt.Sprintf(server.JSApiStreamDeleteT, name), nil)
+	if err != nil {
+		return fmt.Errorf("deleting stream %s: %w", name, err)
+	}
+	var resp server.JSApiStreamDeleteResponse
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return fmt.Errorf("deleting stream %s: %w", name, err)
+	}
+	if resp.Error != nil {
+		return fmt.Errorf("deleting stream %s: %s", name, resp.Error.Description)
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -166,3 +167,22 @@ type quietDriver struct{}
 func (quietDriver) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(quietDriver{}) }
+
+// KeyCount is how many keys the member holds in all its databases.
+func (m *Member) KeyCount(ctx context.Context) (int64, error) {
+	info, err := m.client.Info(ctx, "keyspace").Result()
+	if err != nil {
+		return 0, fmt.Errorf("%s: reading the keyspace: %w", m.Name, err)
+	}
+	var n int64
+	for k, v := range parseInfo(info) {
+		if !strings.HasPrefix(k, "db") {
+			continue
+		}
+		// keys=N,expires=M,avg_ttl=T
+		keys, _, _ := strings.Cut(strings.TrimPrefix(v, "keys="), ",")
+		c, _ := strconv.ParseInt(keys, 10, 64)
+		n += c
+	}
+	return n, nil
+}
