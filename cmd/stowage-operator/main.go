@@ -4,11 +4,16 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -22,10 +27,18 @@ import (
 	"github.com/stowage/stowage/operators/mysql"
 	"github.com/stowage/stowage/operators/nats"
 	"github.com/stowage/stowage/operators/redis"
+	"github.com/stowage/stowage/pkg/backup/controller"
 	"github.com/stowage/stowage/pkg/events"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "job" {
+		if err := runJob(); err != nil {
+			fmt.Fprintln(os.Stderr, "stowage-operator job:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "stowage-operator:", err)
 		os.Exit(1)
@@ -38,6 +51,7 @@ func run() error {
 		leaderElect            bool
 		namespace              string
 		eventsURL, eventsAddr  string
+		jobImage               string
 	)
 	mysqlOpts, redisOpts, natsOpts := mysql.DefaultOptions(), redis.DefaultOptions(), nats.DefaultOptions()
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
@@ -50,6 +64,7 @@ func run() error {
 	flag.StringVar(&natsOpts.Image, "nats-image", natsOpts.Image, "Image for NATSClusters that name none.")
 	flag.StringVar(&eventsURL, "events-url", "", "NATS URL to publish lifecycle events on (stowage.events.>); empty runs an embedded NATS server, \"none\" turns events off.")
 	flag.StringVar(&eventsAddr, "events-listen", "127.0.0.1:4222", "Address of the embedded event server (with an empty --events-url).")
+	flag.StringVar(&jobImage, "job-image", "", "Image of backup and restore jobs; empty uses the operator's own (read from its pod).")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -89,6 +104,21 @@ func run() error {
 	if err := nats.Setup(mgr, natsOpts); err != nil {
 		return fmt.Errorf("setting up the NATSCluster controller: %w", err)
 	}
+	if jobImage == "" {
+		if jobImage, err = ownImage(mgr.GetAPIReader()); err != nil {
+			return err
+		}
+	}
+	profiles := map[string]controller.Profile{
+		"MySQLCluster": mysql.BackupProfile(mysqlOpts),
+		"RedisCluster": redis.BackupProfile(redisOpts),
+		"NATSCluster":  nats.BackupProfile(natsOpts),
+	}
+	backups := &controller.BackupReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorderFor("stowage-backup"),
+		Profiles: profiles, Image: jobImage}
+	if err := backups.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the Backup controller: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)
 	}
@@ -123,4 +153,20 @@ func eventBus(url, addr string) (*events.Bus, error) {
 	default:
 		return events.Connect(url)
 	}
+}
+
+// ownImage is the image of the operator's own container: jobs run the same binary.
+// The pod names itself through the downward API (POD_NAME, POD_NAMESPACE).
+func ownImage(c client.Reader) (string, error) {
+	name, ns := os.Getenv("POD_NAME"), os.Getenv("POD_NAMESPACE")
+	if name == "" || ns == "" {
+		return "", fmt.Errorf("--job-image is empty and POD_NAME/POD_NAMESPACE do not name the operator's pod")
+	}
+	pod := &corev1.Pod{}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, pod); err != nil {
+		return "", fmt.Errorf("reading the operator's pod for its image: %w", err)
+	}
+	return pod.Spec.Containers[0].Image, nil
 }

@@ -1,7 +1,7 @@
 // Package testenv runs the envtest tier: a real kube-apiserver and etcd with the
 // Stowage CRDs installed, plus a real kube-controller-manager running the StatefulSet,
-// garbage-collector, PVC-protection and ServiceAccount controllers, so that pods, PVCs
-// and garbage collection are real. There is no kubelet: tests mark pods ready
+// Job, garbage-collector, PVC-protection and ServiceAccount controllers, so that pods,
+// jobs, PVCs and garbage collection are real. There is no kubelet: tests mark pods ready
 // themselves (MarkMembersReady).
 //
 // The binaries come from hack/k8s-binaries.sh through KUBEBUILDER_ASSETS; `make test`
@@ -120,8 +120,8 @@ func start() (*Env, error) {
 	return e, nil
 }
 
-// startControllerManager runs the controllers that make StatefulSets, PVCs and owner
-// references behave as in a real cluster.
+// startControllerManager runs the controllers that make StatefulSets, Jobs, PVCs and
+// owner references behave as in a real cluster.
 func (e *Env) startControllerManager(assets string) error {
 	bin := filepath.Join(assets, "kube-controller-manager")
 	if _, err := os.Stat(bin); err != nil {
@@ -144,7 +144,7 @@ func (e *Env) startControllerManager(assets string) error {
 	}
 	e.kcm = exec.Command(bin,
 		"--kubeconfig="+path,
-		"--controllers=statefulset-controller,garbage-collector-controller,persistentvolumeclaim-protection-controller,serviceaccount-controller",
+		"--controllers=statefulset-controller,job-controller,garbage-collector-controller,persistentvolumeclaim-protection-controller,serviceaccount-controller",
 		"--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false",
 		"--concurrent-statefulset-syncs=5", "-v=1")
 	logPath := filepath.Join(e.dir, "kube-controller-manager.log")

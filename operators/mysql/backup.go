@@ -6,6 +6,7 @@ import (
 	"github.com/stowage/stowage/api/v1alpha1"
 	"github.com/stowage/stowage/operators/mysql/dataplane"
 	"github.com/stowage/stowage/pkg/backup"
+	"github.com/stowage/stowage/pkg/backup/controller"
 )
 
 // BackupEngine backs MySQLClusters up with a consistent logical dump (dataplane.Dump:
@@ -47,4 +48,12 @@ func connect(e backup.Endpoint) (*dataplane.Member, v1alpha1.MySQLFlavor, error)
 	}
 	m, err := dataplane.Connect(e.Name, e.Addr, dataplane.FlavorFor(flavor), dataplane.NewAccounts("", e.Password, "", ""))
 	return m, flavor, err
+}
+
+// BackupProfile tells the backup controllers how to run jobs for MySQLClusters.
+func BackupProfile(opts Options) controller.Profile {
+	return controller.Profile{Engine: NewEngine(opts), PasswordKey: KeyOperatorPassword,
+		Options: func(c v1alpha1.Cluster) map[string]string {
+			return map[string]string{OptionFlavor: string(c.(*v1alpha1.MySQLCluster).Spec.Flavor)}
+		}}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stowage/stowage/operators/nats/dataplane"
 	"github.com/stowage/stowage/pkg/backup"
+	"github.com/stowage/stowage/pkg/backup/controller"
 )
 
 // BackupEngine backs NATSClusters up as snapshots of every stream of the
@@ -135,4 +136,10 @@ func connectApp(e backup.Endpoint) (*nats.Conn, error) {
 		return nil, fmt.Errorf("connecting to %s: %w", e.Addr, err)
 	}
 	return nc, nil
+}
+
+// BackupProfile tells the backup controllers how to run jobs for NATSClusters: as
+// the applications' user, whose account holds the streams.
+func BackupProfile(opts Options) controller.Profile {
+	return controller.Profile{Engine: NewEngine(opts), PasswordKey: KeyPassword}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stowage/stowage/operators/redis/dataplane"
 	"github.com/stowage/stowage/pkg/backup"
+	"github.com/stowage/stowage/pkg/backup/controller"
 )
 
 // BackupEngine backs RedisClusters up with an RDB taken over the replication
@@ -91,4 +92,9 @@ func parsePosition(s string) (dataplane.RDBPosition, error) {
 		return dataplane.RDBPosition{}, fmt.Errorf("backup position %q: %w", s, err)
 	}
 	return dataplane.RDBPosition{ReplID: s[:i], Offset: off}, nil
+}
+
+// BackupProfile tells the backup controllers how to run jobs for RedisClusters.
+func BackupProfile(opts Options) controller.Profile {
+	return controller.Profile{Engine: NewEngine(opts), PasswordKey: KeyPassword}
 }

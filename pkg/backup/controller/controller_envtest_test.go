@@ -1,0 +1,201 @@
+package controller_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/internal/testenv"
+	"github.com/stowage/stowage/operators/redis"
+	"github.com/stowage/stowage/pkg/backup"
+	"github.com/stowage/stowage/pkg/backup/controller"
+	"github.com/stowage/stowage/pkg/workload"
+)
+
+var env testenv.Shared
+
+func TestMain(m *testing.M) { os.Exit(env.Run(m)) }
+
+// startBackups runs the Backup controller on a manager of its own.
+func startBackups(t *testing.T, e *testenv.Env) *record.FakeRecorder {
+	t.Helper()
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := record.NewFakeRecorder(100)
+	r := &controller.BackupReconciler{Client: mgr.GetClient(), Recorder: rec, Image: "stowage.dev/stowage-operator:test",
+		Profiles: map[string]controller.Profile{"RedisCluster": redis.BackupProfile(redis.DefaultOptions())}}
+	if err := r.SetupWithManager(mgr); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = mgr.Start(ctx) }()
+	t.Cleanup(cancel)
+	return rec
+}
+
+// redisMembers creates a RedisCluster and plays its members: ready pods labelled with
+// their roles, r-0 the primary.
+func redisMembers(t *testing.T, e *testenv.Env, ns string) {
+	t.Helper()
+	ctx := context.Background()
+	c := &v1alpha1.RedisCluster{ObjectMeta: metav1.ObjectMeta{Name: "cache", Namespace: ns},
+		Spec: v1alpha1.RedisClusterSpec{WorkloadSpec: v1alpha1.WorkloadSpec{Replicas: 3, Storage: v1alpha1.StorageSpec{Size: resource.MustParse("1Gi")}}}}
+	if err := e.Client.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for i, role := range []string{workload.RolePrimary, workload.RoleReplica, workload.RoleReplica} {
+		labels := workload.SelectorLabels("redis", "cache")
+		labels[workload.LabelRole] = role
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cache-%d", i), Namespace: ns, Labels: labels},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "redis", Image: "redis"}}}}
+		if err := e.Client.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.MarkMembersReady(ctx, ns, workload.SelectorLabels("redis", "cache")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// finishJobPod plays the kubelet for a job's pod: it ends with the given termination
+// message and phase; the real Job controller then completes or fails the Job.
+func finishJobPod(t *testing.T, e *testenv.Env, ns, job string, phase corev1.PodPhase, message string) {
+	t.Helper()
+	ctx := context.Background()
+	testenv.Eventually(t, 30*time.Second, "the job controller creates the job's pod", func() error {
+		var pods corev1.PodList
+		if err := e.Client.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{"batch.kubernetes.io/job-name": job}); err != nil {
+			return err
+		}
+		if len(pods.Items) != 1 {
+			return fmt.Errorf("%d pods", len(pods.Items))
+		}
+		p := pods.Items[0]
+		code := int32(0)
+		if phase == corev1.PodFailed {
+			code = 1
+		}
+		now := metav1.Now()
+		p.Status.Phase = phase
+		p.Status.StartTime = &now
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: p.Spec.Containers[0].Name, Image: p.Spec.Containers[0].Image,
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Message: message, StartedAt: now, FinishedAt: now}}}}
+		return e.Client.Status().Update(ctx, &p)
+	})
+}
+
+func waitPhase(t *testing.T, e *testenv.Env, ns, name string, phase v1alpha1.BackupPhase) *v1alpha1.Backup {
+	t.Helper()
+	b := &v1alpha1.Backup{}
+	testenv.Eventually(t, 60*time.Second, "Backup "+name+" is "+string(phase), func() error {
+		if err := e.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, b); err != nil {
+			return err
+		}
+		if b.Status.Phase != phase {
+			return fmt.Errorf("phase %q, status %+v", b.Status.Phase, b.Status)
+		}
+		return nil
+	})
+	return b
+}
+
+// TestEnvtestBackupJobLifecycle: a Backup of a RedisCluster becomes a Job reading a
+// ready replica, with the target, the job spec and the credentials by reference; the
+// Job's end (played through the real Job controller) becomes the Backup's status,
+// successful or not, with Events.
+func TestEnvtestBackupJobLifecycle(t *testing.T) {
+	e := env.Get(t)
+	ctx := context.Background()
+	ns := e.Namespace(t)
+	rec := startBackups(t, e)
+	redisMembers(t, e, ns)
+
+	b := &v1alpha1.Backup{ObjectMeta: metav1.ObjectMeta{Name: "nightly", Namespace: ns},
+		Spec: v1alpha1.BackupSpec{BackupTemplate: v1alpha1.BackupTemplate{Cluster: v1alpha1.ClusterReference{Kind: "RedisCluster", Name: "cache"},
+			Target: v1alpha1.BackupTarget{S3: &v1alpha1.S3Target{Endpoint: "s3.example:9000", Bucket: "backups", Prefix: "team",
+				CredentialsSecretRef: corev1.LocalObjectReference{Name: "s3-creds"}}}}}}
+	if err := e.Client.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	running := waitPhase(t, e, ns, "nightly", v1alpha1.BackupRunning)
+	if running.Status.SourceInstance != "cache-2" || running.Status.Location != ns+"/cache/nightly" || running.Status.StartedAt == nil {
+		t.Errorf("running status %+v", running.Status)
+	}
+	job := &batchv1.Job{}
+	if err := e.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "backup-nightly"}, job); err != nil {
+		t.Fatal(err)
+	}
+	c := job.Spec.Template.Spec.Containers[0]
+	envs := map[string]corev1.EnvVar{}
+	for _, v := range c.Env {
+		envs[v.Name] = v
+	}
+	var spec backup.JobSpec
+	if err := json.Unmarshal([]byte(envs[backup.EnvJob].Value), &spec); err != nil {
+		t.Fatal(err)
+	}
+	if spec.Kind != "backup" || spec.Engine != "redis" || spec.Member != "cache-2" || spec.MemberAddr != "cache-2.cache-headless."+ns+".svc:6379" ||
+		spec.Target.S3 == nil || spec.Target.S3.Bucket != "backups" || spec.Location != ns+"/cache/nightly" {
+		t.Errorf("job spec %+v", spec)
+	}
+	if ref := envs[backup.EnvPassword].ValueFrom.SecretKeyRef; ref == nil || ref.Name != "cache-credentials" || ref.Key != redis.KeyPassword {
+		t.Errorf("password from %+v", envs[backup.EnvPassword])
+	}
+	if ref := envs[backup.EnvS3SecretKey].ValueFrom.SecretKeyRef; ref == nil || ref.Name != "s3-creds" {
+		t.Errorf("S3 secret from %+v", envs[backup.EnvS3SecretKey])
+	}
+	if strings.Contains(envs[backup.EnvJob].Value, "password") || c.Image != "stowage.dev/stowage-operator:test" || job.Spec.Template.Spec.ServiceAccountName != controller.JobServiceAccount {
+		t.Errorf("job: image %s account %s env %s", c.Image, job.Spec.Template.Spec.ServiceAccountName, envs[backup.EnvJob].Value)
+	}
+	var sa corev1.ServiceAccount
+	if err := e.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: controller.JobServiceAccount}, &sa); err != nil {
+		t.Errorf("the jobs' service account: %v", err)
+	}
+
+	result, _ := json.Marshal(backup.Result{Location: spec.Location, Source: "cache-2", Position: "abc:42", Bytes: 1234, RawBytes: 5000})
+	finishJobPod(t, e, ns, "backup-nightly", corev1.PodSucceeded, string(result))
+	done := waitPhase(t, e, ns, "nightly", v1alpha1.BackupCompleted)
+	if done.Status.Bytes != 1234 || done.Status.Position != "abc:42" || done.Status.CompletedAt == nil {
+		t.Errorf("completed status %+v", done.Status)
+	}
+
+	// A failing one: the job's error becomes the Backup's.
+	failing := b.DeepCopy()
+	failing.ObjectMeta = metav1.ObjectMeta{Name: "broken", Namespace: ns}
+	failing.Spec.Source = "Primary"
+	if err := e.Client.Create(ctx, failing); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitPhase(t, e, ns, "broken", v1alpha1.BackupRunning); got.Status.SourceInstance != "cache-0" {
+		t.Errorf("Source Primary read %s", got.Status.SourceInstance)
+	}
+	failed, _ := json.Marshal(backup.Result{Error: "connecting to cache-0: connection refused"})
+	finishJobPod(t, e, ns, "backup-broken", corev1.PodFailed, string(failed))
+	got := waitPhase(t, e, ns, "broken", v1alpha1.BackupFailed)
+	if !strings.Contains(got.Status.Error, "connection refused") {
+		t.Errorf("failed status %+v", got.Status)
+	}
+	var reasons []string
+	for len(rec.Events) > 0 {
+		reasons = append(reasons, strings.Fields(<-rec.Events)[1])
+	}
+	if strings.Join(reasons, " ") != "BackupStarted BackupCompleted BackupStarted BackupFailed" {
+		t.Errorf("events %v", reasons)
+	}
+}
