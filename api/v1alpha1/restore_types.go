@@ -2,6 +2,10 @@ package v1alpha1
 
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+// AnnotationRestoring on a cluster names the Restore that writes into it: the
+// data-plane manager holds still (no failover, no repointing) until it is gone.
+const AnnotationRestoring = "stowage.dev/restoring"
+
 // RestoreSource is the backup a restore reads: a Backup object, or a location in a
 // target (for backups whose Backup object is gone, or that another cluster made).
 //

@@ -119,6 +119,11 @@ func run() error {
 	if err := backups.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Backup controller: %w", err)
 	}
+	restores := &controller.RestoreReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorderFor("stowage-restore"),
+		Profiles: profiles, Image: jobImage}
+	if err := restores.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the Restore controller: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)
 	}

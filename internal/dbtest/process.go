@@ -11,7 +11,7 @@ import (
 // process is one server process a test can stop, kill and start again.
 type process struct {
 	cmd  *exec.Cmd
-	done chan error
+	done chan error // closed when the process has exited
 	// env is added to the test's environment.
 	env []string
 }
@@ -26,8 +26,10 @@ func (p *process) launch(name string, args ...string) error {
 	if err := p.cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", name, err)
 	}
-	p.done = make(chan error, 1)
-	go func() { p.done <- p.cmd.Wait(); close(p.done) }()
+	// done closes once the process has exited: a closed channel, not a value, so
+	// that any number of waiters (and Running) see it.
+	p.done = make(chan error)
+	go func() { _ = p.cmd.Wait(); close(p.done) }()
 	return nil
 }
 

@@ -48,6 +48,13 @@ func (l Loop) Drive(ctx context.Context, pass func(ctx context.Context, c v1alph
 				return nil
 			}
 			l.Log.Error(err, "Reading the cluster")
+		} else if restore := c.GetAnnotations()[v1alpha1.AnnotationRestoring]; restore != "" {
+			// A restore rewrites the members' data: a pass now would take a seeding
+			// primary for a replica, or a slow one for a dead one.
+			if lastState != "Restoring" {
+				lastState = "Restoring"
+				l.Log.Info("Holding still while a restore runs", "restore", restore)
+			}
 		} else {
 			began := time.Now()
 			out, err := pass(ctx, c)

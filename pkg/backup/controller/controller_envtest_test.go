@@ -199,3 +199,103 @@ func TestEnvtestBackupJobLifecycle(t *testing.T) {
 		t.Errorf("events %v", reasons)
 	}
 }
+
+// TestEnvtestRestoreHoldsTheCluster: a Restore from a completed Backup becomes a Job
+// loading into the primary; the cluster carries the restoring annotation (its
+// data-plane manager holds still) exactly while the Job runs. A Restore from a
+// Backup that has not completed waits, saying why.
+func TestEnvtestRestoreHoldsTheCluster(t *testing.T) {
+	e := env.Get(t)
+	ctx := context.Background()
+	ns := e.Namespace(t)
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := record.NewFakeRecorder(100)
+	r := &controller.RestoreReconciler{Client: mgr.GetClient(), Recorder: rec, Image: "stowage.dev/stowage-operator:test",
+		Profiles: map[string]controller.Profile{"RedisCluster": redis.BackupProfile(redis.DefaultOptions())}}
+	if err := r.SetupWithManager(mgr); err != nil {
+		t.Fatal(err)
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = mgr.Start(mctx) }()
+	redisMembers(t, e, ns)
+
+	done := &v1alpha1.Backup{ObjectMeta: metav1.ObjectMeta{Name: "last-night", Namespace: ns},
+		Spec: v1alpha1.BackupSpec{BackupTemplate: v1alpha1.BackupTemplate{Cluster: v1alpha1.ClusterReference{Kind: "RedisCluster", Name: "other"},
+			Target: v1alpha1.BackupTarget{PVC: &v1alpha1.PVCTarget{ClaimName: "backups"}}}}}
+	pending := done.DeepCopy()
+	pending.Name = "unfinished"
+	for _, b := range []*v1alpha1.Backup{done, pending} {
+		if err := e.Client.Create(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done.Status = v1alpha1.BackupStatus{Phase: v1alpha1.BackupCompleted, Location: ns + "/other/last-night"}
+	if err := e.Client.Status().Update(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+
+	waiting := &v1alpha1.Restore{ObjectMeta: metav1.ObjectMeta{Name: "too-early", Namespace: ns},
+		Spec: v1alpha1.RestoreSpec{Cluster: v1alpha1.ClusterReference{Kind: "RedisCluster", Name: "cache"}, Source: v1alpha1.RestoreSource{BackupName: "unfinished"}}}
+	rs := waiting.DeepCopy()
+	rs.Name, rs.Spec.Source.BackupName = "from-last-night", "last-night"
+	for _, o := range []*v1alpha1.Restore{waiting, rs} {
+		if err := e.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cluster := func() *v1alpha1.RedisCluster {
+		c := &v1alpha1.RedisCluster{}
+		if err := e.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "cache"}, c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	restore := func(name string, phase v1alpha1.BackupPhase) *v1alpha1.Restore {
+		got := &v1alpha1.Restore{}
+		testenv.Eventually(t, 60*time.Second, "Restore "+name+" is "+string(phase), func() error {
+			if err := e.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, got); err != nil {
+				return err
+			}
+			if got.Status.Phase != phase {
+				return fmt.Errorf("status %+v", got.Status)
+			}
+			return nil
+		})
+		return got
+	}
+	if w := restore("too-early", v1alpha1.BackupPending); !strings.Contains(w.Status.Conditions[0].Message, "unfinished is not started") {
+		t.Errorf("waiting restore: %+v", w.Status.Conditions)
+	}
+	restore("from-last-night", v1alpha1.BackupRunning)
+	if got := cluster().Annotations[v1alpha1.AnnotationRestoring]; got != "from-last-night" {
+		t.Errorf("restoring annotation %q while the job runs", got)
+	}
+	job := &batchv1.Job{}
+	if err := e.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "restore-from-last-night"}, job); err != nil {
+		t.Fatal(err)
+	}
+	var spec backup.JobSpec
+	for _, v := range job.Spec.Template.Spec.Containers[0].Env {
+		if v.Name == backup.EnvJob {
+			_ = json.Unmarshal([]byte(v.Value), &spec)
+		}
+	}
+	if spec.Kind != "restore" || spec.Member != "cache-0" || spec.Location != ns+"/other/last-night" || spec.Target.Dir != "/backups" || spec.Force {
+		t.Errorf("restore job spec %+v", spec)
+	}
+	if v := job.Spec.Template.Spec.Volumes; len(v) != 1 || v[0].PersistentVolumeClaim.ClaimName != "backups" {
+		t.Errorf("volumes %+v", v)
+	}
+	result, _ := json.Marshal(backup.Result{Source: "other-1", Position: "abc:42", Bytes: 99})
+	finishJobPod(t, e, ns, "restore-from-last-night", corev1.PodSucceeded, string(result))
+	if got := restore("from-last-night", v1alpha1.BackupCompleted); got.Status.Bytes != 99 {
+		t.Errorf("completed %+v", got.Status)
+	}
+	if _, held := cluster().Annotations[v1alpha1.AnnotationRestoring]; held {
+		t.Error("the cluster is still held after the restore")
+	}
+}
