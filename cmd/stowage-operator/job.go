@@ -40,6 +40,20 @@ func runJob() error {
 	if err != nil {
 		return err
 	}
+	if spec.Kind == "delete" {
+		target, err := spec.Target.Open(os.Getenv)
+		if err != nil {
+			return err
+		}
+		res := backup.Result{Location: spec.Location, StartedAt: time.Now().UTC()}
+		err = target.Delete(ctx, spec.Location+"/")
+		if err != nil {
+			res.Error = err.Error()
+		}
+		res.CompletedAt = time.Now().UTC()
+		_ = backup.WriteResult(backup.TerminationPath, res)
+		return err
+	}
 	engine, ok := backupEngines[spec.Engine]
 	if !ok {
 		return fmt.Errorf("no engine %q", spec.Engine)

@@ -124,6 +124,10 @@ func run() error {
 	if err := restores.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Restore controller: %w", err)
 	}
+	schedules := &controller.ScheduleReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorderFor("stowage-schedule")}
+	if err := schedules.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the BackupSchedule controller: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)
 	}

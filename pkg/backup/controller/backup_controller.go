@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/stowage/stowage/api/v1alpha1"
 	"github.com/stowage/stowage/pkg/backup"
@@ -52,6 +53,9 @@ func (r *BackupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if err := r.Get(ctx, req.NamespacedName, b); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if !b.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.deleteData(ctx, b)
+	}
 	if finished(b.Status.Phase) {
 		return ctrl.Result{}, nil
 	}
@@ -83,6 +87,14 @@ func (r *BackupReconciler) start(ctx context.Context, b *v1alpha1.Backup) (ctrl.
 	}
 	if err := ensureJobAccount(ctx, r.Client, b.Namespace); err != nil {
 		return ctrl.Result{}, fmt.Errorf("the jobs' service account: %w", err)
+	}
+	// Deleting the Backup deletes its data: the finalizer is on before any is written.
+	if !controllerutil.ContainsFinalizer(b, FinalizerData) {
+		patch := client.MergeFrom(b.DeepCopy())
+		controllerutil.AddFinalizer(b, FinalizerData)
+		if err := r.Patch(ctx, b, patch); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	location := backup.Location(b.Namespace, b.Spec.Cluster.Name, b.Name)
 	spec := backup.JobSpec{Kind: "backup", Engine: target.bp.Engine, Cluster: b.Namespace + "/" + b.Spec.Cluster.Name,
@@ -135,6 +147,65 @@ func (r *BackupReconciler) setPending(ctx context.Context, b *v1alpha1.Backup, w
 	meta.SetStatusCondition(&b.Status.Conditions, metav1.Condition{Type: "Complete", Status: metav1.ConditionFalse, Reason: "Waiting",
 		Message: why, ObservedGeneration: b.Generation})
 	return r.Status().Patch(ctx, b, patch)
+}
+
+// FinalizerData keeps a Backup until its data is deleted from the target.
+const FinalizerData = "stowage.dev/backup-data"
+
+// deleteData runs a job that deletes the backup's files, then lets the Backup go. A
+// job that fails leaves the files behind, with a Warning naming them: a Backup whose
+// target is gone must still be deletable.
+func (r *BackupReconciler) deleteData(ctx context.Context, b *v1alpha1.Backup) error {
+	if !controllerutil.ContainsFinalizer(b, FinalizerData) {
+		return nil
+	}
+	release := func() error {
+		patch := client.MergeFrom(b.DeepCopy())
+		controllerutil.RemoveFinalizer(b, FinalizerData)
+		return client.IgnoreNotFound(r.Patch(ctx, b, patch))
+	}
+	if b.Status.Location == "" {
+		return release()
+	}
+	// The backup job must not write while its files are deleted.
+	running := &batchv1.Job{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: jobName("backup", b.Name)}, running); err == nil {
+		if out, err := outcomeOf(ctx, r.Client, running); err != nil || !out.done {
+			return err
+		}
+	}
+	job := &batchv1.Job{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: jobName("delete", b.Name)}, job)
+	if apierrors.IsNotFound(err) {
+		spec := backup.JobSpec{Kind: "delete", Engine: engineOf(r.Profiles, b.Spec.Cluster.Kind), Cluster: b.Namespace + "/" + b.Spec.Cluster.Name,
+			Location: b.Status.Location}
+		job = buildJob(jobInput{Name: jobName("delete", b.Name), Namespace: b.Namespace, Owner: ownerRef(b, "Backup"),
+			Image: r.Image, ServiceAccount: JobServiceAccount, Spec: spec, Target: b.Spec.Target, ObjectName: b.Name})
+		if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating the job that deletes the backup's data: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	out, err := outcomeOf(ctx, r.Client, job)
+	if err != nil || !out.done {
+		return err
+	}
+	if out.failed {
+		r.Recorder.Eventf(b, corev1.EventTypeWarning, "BackupDataNotDeleted", "The files of %s were not deleted: %s", b.Status.Location, out.result.Error)
+	} else {
+		r.Recorder.Eventf(b, corev1.EventTypeNormal, "BackupDataDeleted", "Deleted %s from the target", b.Status.Location)
+	}
+	return release()
+}
+
+func engineOf(profiles map[string]Profile, kind string) string {
+	if p, ok := profiles[kind]; ok {
+		return p.Engine.Name()
+	}
+	return ""
 }
 
 // member is the member a job works with, and how it reaches it.

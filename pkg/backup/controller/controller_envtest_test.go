@@ -14,8 +14,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/stowage/stowage/api/v1alpha1"
@@ -33,7 +35,9 @@ func TestMain(m *testing.M) { os.Exit(env.Run(m)) }
 // startBackups runs the Backup controller on a manager of its own.
 func startBackups(t *testing.T, e *testenv.Env) *record.FakeRecorder {
 	t.Helper()
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		// Each test runs its own manager with the same controllers.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +212,9 @@ func TestEnvtestRestoreHoldsTheCluster(t *testing.T) {
 	e := env.Get(t)
 	ctx := context.Background()
 	ns := e.Namespace(t)
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		// Each test runs its own manager with the same controllers.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,4 +304,109 @@ func TestEnvtestRestoreHoldsTheCluster(t *testing.T) {
 	if _, held := cluster().Annotations[v1alpha1.AnnotationRestoring]; held {
 		t.Error("the cluster is still held after the restore")
 	}
+}
+
+// playJobs plays the kubelet for every backup and delete job that appears: each ends
+// successfully, a backup with a small result. It stops with the test.
+func playJobs(t *testing.T, e *testenv.Env, ns string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() {
+		for ctx.Err() == nil {
+			var pods corev1.PodList
+			if err := e.Client.List(ctx, &pods, client.InNamespace(ns), client.HasLabels{"batch.kubernetes.io/job-name"}); err == nil {
+				for _, p := range pods.Items {
+					if p.Status.Phase != "" && p.Status.Phase != corev1.PodPending {
+						continue
+					}
+					res, _ := json.Marshal(backup.Result{Position: "abc:1", Bytes: 10})
+					now := metav1.Now()
+					p.Status.Phase = corev1.PodSucceeded
+					p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: p.Spec.Containers[0].Name, Image: p.Spec.Containers[0].Image,
+						State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Message: string(res), StartedAt: now, FinishedAt: now}}}}
+					_ = e.Client.Status().Update(ctx, &p)
+				}
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+}
+
+// TestEnvtestScheduleRunsAndPrunes: a schedule every 3 s with Forbid skips while its
+// backup runs; once backups finish it takes one per period, and keepLast 2 deletes
+// the older ones — each through a job that deletes its data (the Backup's
+// finalizer) before the Backup goes.
+func TestEnvtestScheduleRunsAndPrunes(t *testing.T) {
+	e := env.Get(t)
+	ctx := context.Background()
+	ns := e.Namespace(t)
+	rec := startBackups(t, e)
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		// Each test runs its own manager with the same controllers.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srec := record.NewFakeRecorder(100)
+	if err := (&controller.ScheduleReconciler{Client: mgr.GetClient(), Recorder: srec}).SetupWithManager(mgr); err != nil {
+		t.Fatal(err)
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = mgr.Start(mctx) }()
+	redisMembers(t, e, ns)
+
+	keep := int32(2)
+	s := &v1alpha1.BackupSchedule{ObjectMeta: metav1.ObjectMeta{Name: "often", Namespace: ns},
+		Spec: v1alpha1.BackupScheduleSpec{Schedule: "@every 3s", ConcurrencyPolicy: "Forbid", Retention: &v1alpha1.BackupRetention{KeepLast: &keep},
+			Template: v1alpha1.BackupTemplate{Cluster: v1alpha1.ClusterReference{Kind: "RedisCluster", Name: "cache"},
+				Target: v1alpha1.BackupTarget{PVC: &v1alpha1.PVCTarget{ClaimName: "backups"}}}}}
+	if err := e.Client.Create(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	backups := func() []v1alpha1.Backup {
+		var l v1alpha1.BackupList
+		if err := e.Client.List(ctx, &l, client.InNamespace(ns), client.MatchingLabels{controller.LabelSchedule: "often"}); err != nil {
+			t.Fatal(err)
+		}
+		return l.Items
+	}
+	// The first backup runs and is not finished: the next periods are skipped.
+	testenv.Eventually(t, 30*time.Second, "a skipped period while the first backup runs", func() error {
+		for len(srec.Events) > 0 {
+			if ev := <-srec.Events; strings.Contains(ev, "BackupSkipped") {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d backups, no skip yet", len(backups()))
+	})
+	if n := len(backups()); n != 1 {
+		t.Fatalf("%d backups while the first runs, want 1 (Forbid)", n)
+	}
+
+	playJobs(t, e, ns)
+	// Deleted Backups are gone with their delete jobs (owned by them): the events
+	// count the deletions.
+	deleted := 0
+	testenv.Eventually(t, 60*time.Second, "older backups pruned, with their data, after several periods", func() error {
+		for len(rec.Events) > 0 {
+			if strings.Contains(<-rec.Events, "BackupDataDeleted") {
+				deleted++
+			}
+		}
+		got := &v1alpha1.BackupSchedule{}
+		if err := e.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "often"}, got); err != nil {
+			return err
+		}
+		completed := 0
+		for _, b := range backups() {
+			if b.Status.Phase == v1alpha1.BackupCompleted && b.DeletionTimestamp == nil {
+				completed++
+			}
+		}
+		if deleted < 2 || completed > 2 || got.Status.LastSuccessfulBackup == "" {
+			return fmt.Errorf("%d backups' data deleted, %d completed backups kept, last successful %q", deleted, completed, got.Status.LastSuccessfulBackup)
+		}
+		return nil
+	})
 }

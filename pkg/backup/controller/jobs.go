@@ -46,9 +46,11 @@ func buildJob(in jobInput) *batchv1.Job {
 	var volumes []corev1.Volume
 	var mounts []corev1.VolumeMount
 	env := []corev1.EnvVar{
-		{Name: backup.EnvPassword, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &in.Password}},
 		{Name: "POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}},
 		{Name: EnvObject, Value: in.Spec.Kind + "/" + in.ObjectName},
+	}
+	if in.Password.Name != "" { // a delete job reaches no cluster
+		env = append(env, corev1.EnvVar{Name: backup.EnvPassword, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &in.Password}})
 	}
 	switch t := in.Target; {
 	case t.PVC != nil:
