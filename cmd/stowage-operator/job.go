@@ -21,6 +21,10 @@ import (
 	"github.com/stowage/stowage/operators/redis"
 	"github.com/stowage/stowage/pkg/backup"
 	"github.com/stowage/stowage/pkg/backup/controller"
+
+	// The image is scratch, without a CA bundle: jobs reaching S3 over TLS verify
+	// it against Mozilla's roots compiled in (used only when the system has none).
+	_ "golang.org/x/crypto/x509roots/fallback"
 )
 
 // backupEngines are the engines' backup halves, by engine name.

@@ -71,9 +71,10 @@ func TestMySQL(t *testing.T) {
 	const name, svc = "mysql-sample", "mysql-sample-primary"
 	// The client runs in member 1, which is never the restarted one, and reaches the
 	// primary through its Service; the password comes from the container's environment.
-	sql := func(ctx context.Context, stmt string) (string, error) {
-		return inPod(ctx, name+"-1", "mysql", fmt.Sprintf(`MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h %s -uroot -N -B -e "%s"`, svc, stmt))
+	sqlOn := func(ctx context.Context, cluster, pod, stmt string) (string, error) {
+		return inPod(ctx, pod, "mysql", fmt.Sprintf(`MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h %s-primary -uroot -N -B -e "%s"`, cluster, stmt))
 	}
+	sql := func(ctx context.Context, stmt string) (string, error) { return sqlOn(ctx, name, name+"-1", stmt) }
 	t.Run("NoPasswordlessRoot", func(t *testing.T) {
 		// Over loopback inside the pod, where an account for 127.0.0.1 would match first.
 		out, err := inPod(context.Background(), name+"-0", "mysql", `mariadb -h 127.0.0.1 -uroot --password= -e "SELECT 1" 2>&1`)
@@ -93,6 +94,10 @@ func TestMySQL(t *testing.T) {
 			out, err := sql(ctx, "SELECT v FROM e2e.kv WHERE k = 'persist'")
 			return strings.TrimSpace(out), err
 		},
+		readFrom: func(ctx context.Context, cluster string) (string, error) {
+			out, err := sqlOn(ctx, cluster, cluster+"-0", "SELECT v FROM e2e.kv WHERE k = 'persist'")
+			return strings.TrimSpace(out), err
+		},
 	}
 	ec.failovers = func(t *testing.T) {
 		mysqlStore.startClient(context.Background(), t)
@@ -106,9 +111,10 @@ func TestMySQL(t *testing.T) {
 
 func TestRedis(t *testing.T) {
 	const name, svc = "redis-sample", "redis-sample-primary"
-	cli := func(ctx context.Context, args string) (string, error) {
-		return inPod(ctx, name+"-1", "redis", "redis-cli -h "+svc+" "+args)
+	cliOn := func(ctx context.Context, cluster, pod, args string) (string, error) {
+		return inPod(ctx, pod, "redis", "redis-cli -h "+cluster+"-primary "+args)
 	}
+	cli := func(ctx context.Context, args string) (string, error) { return cliOn(ctx, name, name+"-1", args) }
 	ec := engineCase{
 		engine: "redis", name: name,
 		newObj:  func() v1alpha1.Cluster { return &v1alpha1.RedisCluster{} },
@@ -122,6 +128,10 @@ func TestRedis(t *testing.T) {
 		},
 		read: func(ctx context.Context) (string, error) {
 			out, err := cli(ctx, "get e2e:persist")
+			return strings.TrimSpace(out), err
+		},
+		readFrom: func(ctx context.Context, cluster string) (string, error) {
+			out, err := cliOn(ctx, cluster, cluster+"-0", "get e2e:persist")
 			return strings.TrimSpace(out), err
 		},
 	}
@@ -179,12 +189,12 @@ func TestNATS(t *testing.T) {
 	// An R1 stream lives on exactly one server's volume: restarting that server and
 	// finding the message again proves the volume came back with the pod.
 	var leader string
-	withJS := func(ctx context.Context, fn func(js jetstream.JetStream) error) error {
+	withJSOn := func(ctx context.Context, cluster string, fn func(js jetstream.JetStream) error) error {
 		var secret corev1.Secret
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: name + "-credentials"}, &secret); err != nil {
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: cluster + "-credentials"}, &secret); err != nil {
 			return err
 		}
-		port, stop, err := portForward(ctx, samplesNS, "svc/"+name, 4222)
+		port, stop, err := portForward(ctx, samplesNS, "svc/"+cluster, 4222)
 		if err != nil {
 			return err
 		}
@@ -200,8 +210,25 @@ func TestNATS(t *testing.T) {
 		}
 		return fn(js)
 	}
+	withJS := func(ctx context.Context, fn func(js jetstream.JetStream) error) error { return withJSOn(ctx, name, fn) }
+	readFrom := func(ctx context.Context, cluster string) (string, error) {
+		var got string
+		err := withJSOn(ctx, cluster, func(js jetstream.JetStream) error {
+			s, err := js.Stream(ctx, "E2E")
+			if err != nil {
+				return err
+			}
+			m, err := s.GetLastMsgForSubject(ctx, "e2e.persist")
+			if err != nil {
+				return err
+			}
+			got = string(m.Data)
+			return nil
+		})
+		return got, err
+	}
 	ec := engineCase{
-		engine: "nats", name: name,
+		engine: "nats", name: name, readFrom: readFrom,
 		newObj:  func() v1alpha1.Cluster { return &v1alpha1.NATSCluster{} },
 		ownedBy: owned(name, name),
 		write: func(ctx context.Context, v string) error {

@@ -25,6 +25,8 @@ type engineCase struct {
 	// write stores value through the client Service; read returns it the same way.
 	write func(ctx context.Context, value string) error
 	read  func(ctx context.Context) (string, error)
+	// readFrom reads the value from another cluster of the engine (a restored one).
+	readFrom func(ctx context.Context, cluster string) (string, error)
 	// victim is the member whose restart must keep the data; nil means the
 	// cluster's current primary.
 	victim func(ctx context.Context) (string, error)
@@ -59,6 +61,9 @@ func (ec engineCase) run(t *testing.T) {
 	})
 	if ec.afterScale != nil {
 		ec.afterScale(t)
+	}
+	if ec.readFrom != nil {
+		t.Run("ScheduledBackupRestoredIntoANewCluster", func(t *testing.T) { ec.checkBackupRestore(ctx, t) })
 	}
 	t.Run("Delete", func(t *testing.T) { ec.checkDelete(ctx, t) })
 }

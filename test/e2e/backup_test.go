@@ -1,0 +1,136 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+)
+
+// backupClaim is the PVC every backup of the e2e run is stored on.
+const backupClaim = "e2e-backups"
+
+func ensureBackupClaim(ctx context.Context, t *testing.T) {
+	t.Helper()
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: backupClaim, Namespace: samplesNS},
+		Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			StorageClassName: ptr.To("standard"),
+			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("2Gi")}}}}
+	if err := k8s.Create(ctx, pvc); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+}
+
+// checkBackupRestore writes a value, lets a BackupSchedule take a backup of the
+// sample to a PVC, restores the backup into a new, empty cluster of one member with a
+// Restore, and reads the value back from it.
+func (ec engineCase) checkBackupRestore(ctx context.Context, t *testing.T) {
+	ensureBackupClaim(ctx, t)
+	value := fmt.Sprintf("backup-%d", time.Now().Unix())
+	if err := ec.write(ctx, value); err != nil {
+		t.Fatalf("writing: %v", err)
+	}
+	kind := ec.cluster(ctx, t).GetObjectKind().GroupVersionKind().Kind
+	if kind == "" {
+		kind = map[string]string{"mysql": "MySQLCluster", "redis": "RedisCluster", "nats": "NATSCluster"}[ec.engine]
+	}
+	keep := int32(2)
+	schedule := &v1alpha1.BackupSchedule{ObjectMeta: metav1.ObjectMeta{Name: ec.name + "-nightly", Namespace: samplesNS},
+		Spec: v1alpha1.BackupScheduleSpec{Schedule: "@every 1m", Retention: &v1alpha1.BackupRetention{KeepLast: &keep},
+			Template: v1alpha1.BackupTemplate{Cluster: v1alpha1.ClusterReference{Kind: kind, Name: ec.name},
+				Target: v1alpha1.BackupTarget{PVC: &v1alpha1.PVCTarget{ClaimName: backupClaim, Path: "stowage"}}}}}
+	if err := k8s.Create(ctx, schedule); err != nil {
+		t.Fatal(err)
+	}
+	defer k8s.Delete(ctx, schedule) //nolint:errcheck // best effort
+
+	start := time.Now()
+	var done v1alpha1.Backup
+	eventually(t, 5*time.Minute, "a scheduled backup completes", func() error {
+		var list v1alpha1.BackupList
+		if err := k8s.List(ctx, &list, client.InNamespace(samplesNS), client.MatchingLabels{"stowage.dev/schedule": schedule.Name}); err != nil {
+			return err
+		}
+		for _, b := range list.Items {
+			switch b.Status.Phase {
+			case v1alpha1.BackupCompleted:
+				done = b
+				return nil
+			case v1alpha1.BackupFailed:
+				t.Fatalf("backup %s failed: %s", b.Name, b.Status.Error)
+			}
+		}
+		return fmt.Errorf("%d backups, none completed", len(list.Items))
+	}, 2*time.Second)
+	took := done.Status.CompletedAt.Sub(done.Status.StartedAt.Time)
+	t.Logf("backup %s of %s from %s: %d bytes at %s in %s", done.Name, ec.name, done.Status.SourceInstance, done.Status.Bytes, done.Status.Position, took)
+	timings.add(ec.engine+" scheduled backup (job) → completed", took)
+
+	// A new cluster of one member, as the sample but empty.
+	restored := ec.cluster(ctx, t).DeepCopyObject().(v1alpha1.Cluster)
+	restored.SetName(ec.name + "-restored")
+	restored.SetResourceVersion("")
+	restored.SetUID("")
+	restored.SetAnnotations(nil)
+	restored.SetCreationTimestamp(metav1.Time{})
+	restored.SetManagedFields(nil)
+	restored.GetWorkload().Replicas = 1
+	*restored.GetClusterStatus() = v1alpha1.ClusterStatus{}
+	if err := k8s.Create(ctx, restored); err != nil {
+		t.Fatal(err)
+	}
+	defer k8s.Delete(ctx, restored) //nolint:errcheck // best effort
+	eventually(t, 5*time.Minute, restored.GetName()+" is Ready", func() error {
+		c := ec.newObj()
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(restored), c); err != nil {
+			return err
+		}
+		if c.GetClusterStatus().Phase != "Ready" {
+			return fmt.Errorf("phase %q", c.GetClusterStatus().Phase)
+		}
+		return nil
+	}, 2*time.Second)
+
+	rs := &v1alpha1.Restore{ObjectMeta: metav1.ObjectMeta{Name: "restore-" + ec.name, Namespace: samplesNS},
+		Spec: v1alpha1.RestoreSpec{Cluster: v1alpha1.ClusterReference{Kind: kind, Name: restored.GetName()},
+			Source: v1alpha1.RestoreSource{BackupName: done.Name}}}
+	if err := k8s.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	restoreStart := time.Now()
+	eventually(t, 5*time.Minute, "the restore completes", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(rs), rs); err != nil {
+			return err
+		}
+		switch rs.Status.Phase {
+		case v1alpha1.BackupCompleted:
+			return nil
+		case v1alpha1.BackupFailed:
+			t.Fatalf("restore failed: %s", rs.Status.Error)
+		}
+		return fmt.Errorf("phase %q %+v", rs.Status.Phase, rs.Status.Conditions)
+	}, 2*time.Second)
+	timings.add(ec.engine+" restore into a new cluster → completed", time.Since(restoreStart))
+	eventually(t, 2*time.Minute, "the restored cluster serves the backed-up value", func() error {
+		got, err := ec.readFrom(ctx, restored.GetName())
+		if err != nil {
+			return err
+		}
+		if got != value {
+			return fmt.Errorf("read %q, want %q", got, value)
+		}
+		return nil
+	}, 2*time.Second)
+	t.Logf("%s restored from %s and serves %q, %s after the schedule was created", restored.GetName(), done.Name, value, time.Since(start).Round(time.Second))
+}
