@@ -1,6 +1,6 @@
 // Command stowage (also installed as kubectl-stowage, so `kubectl stowage …` works)
-// is the Stowage CLI. This first command reads the operator's event bus; backups,
-// restores, switchovers and status follow.
+// is the Stowage CLI: backups and restores, switchovers, a cluster's status, and the
+// operator's event bus.
 package main
 
 import (
@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 func main() {
@@ -17,13 +18,21 @@ func main() {
 	}
 }
 
-func newRoot() *cobra.Command {
+func newRoot() *cobra.Command { return newRootWith(nil) }
+
+// newRootWith builds the CLI; connect, when set, replaces the kubeconfig (tests).
+func newRootWith(connect func() (client.Client, string, error)) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "stowage",
 		Short:         "Operate Stowage databases (MySQL, Redis, NATS) on Kubernetes",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newEventsCommand())
+	k := newKube()
+	k.bind(root)
+	if connect != nil {
+		k.connect = connect
+	}
+	root.AddCommand(newEventsCommand(), newBackupCommand(k), newRestoreCommand(k), newSwitchoverCommand(k), newStatusCommand(k))
 	return root
 }
