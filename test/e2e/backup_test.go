@@ -33,8 +33,8 @@ func ensureBackupClaim(ctx context.Context, t *testing.T) {
 }
 
 // checkBackupRestore writes a value, lets a BackupSchedule take a backup of the
-// sample to a PVC, restores the backup into a new, empty cluster of one member with a
-// Restore, and reads the value back from it.
+// sample to a PVC, restores the backup into a new, empty cluster with a Restore, and
+// reads the value back from it.
 func (ec engineCase) checkBackupRestore(ctx context.Context, t *testing.T) {
 	ensureBackupClaim(ctx, t)
 	value := fmt.Sprintf("backup-%d", time.Now().Unix())
@@ -77,7 +77,8 @@ func (ec engineCase) checkBackupRestore(ctx context.Context, t *testing.T) {
 	t.Logf("backup %s of %s from %s: %d bytes at %s in %s", done.Name, ec.name, done.Status.SourceInstance, done.Status.Bytes, done.Status.Position, took)
 	timings.add(ec.engine+" scheduled backup (job) → completed", took)
 
-	// A new cluster of one member, as the sample but empty.
+	// A new cluster, as the sample but empty: of one member, or for NATS of three, so
+	// that the sample's R3 stream has room.
 	restored := ec.cluster(ctx, t).DeepCopyObject().(v1alpha1.Cluster)
 	restored.SetName(ec.name + "-restored")
 	restored.SetResourceVersion("")
@@ -85,7 +86,9 @@ func (ec engineCase) checkBackupRestore(ctx context.Context, t *testing.T) {
 	restored.SetAnnotations(nil)
 	restored.SetCreationTimestamp(metav1.Time{})
 	restored.SetManagedFields(nil)
-	restored.GetWorkload().Replicas = 1
+	if ec.engine != "nats" {
+		restored.GetWorkload().Replicas = 1
+	}
 	*restored.GetClusterStatus() = v1alpha1.ClusterStatus{}
 	if err := k8s.Create(ctx, restored); err != nil {
 		t.Fatal(err)
