@@ -130,6 +130,10 @@ type BackupStatus struct {
 	// +optional
 	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
 
+	// Duration is how long the backup took.
+	// +optional
+	Duration *metav1.Duration `json:"duration,omitempty"`
+
 	// SourceInstance is the member the backup was taken from.
 	// +optional
 	SourceInstance string `json:"sourceInstance,omitempty"`
@@ -167,6 +171,7 @@ type BackupStatus struct {
 // +kubebuilder:printcolumn:name="Kind",type=string,JSONPath=`.spec.cluster.kind`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Bytes",type=integer,JSONPath=`.status.bytes`
+// +kubebuilder:printcolumn:name="Took",type=string,JSONPath=`.status.duration`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Backup struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -60,6 +60,14 @@ type RestoreStatus struct {
 	// +optional
 	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
 
+	// Duration is how long the restore took.
+	// +optional
+	Duration *metav1.Duration `json:"duration,omitempty"`
+
+	// SourceInstance is the member the restored backup was taken from.
+	// +optional
+	SourceInstance string `json:"sourceInstance,omitempty"`
+
 	// Bytes read.
 	// +optional
 	Bytes int64 `json:"bytes,omitempty"`

@@ -120,6 +120,9 @@ func (r *BackupReconciler) finish(ctx context.Context, b *v1alpha1.Backup, out j
 	res := out.result
 	now := metav1.Now()
 	b.Status.CompletedAt = &now
+	if b.Status.StartedAt != nil {
+		b.Status.Duration = &metav1.Duration{Duration: now.Sub(b.Status.StartedAt.Time).Round(time.Second)}
+	}
 	if res.Bytes > 0 {
 		b.Status.Bytes = res.Bytes
 	}

@@ -175,7 +175,7 @@ func TestEnvtestBackupJobLifecycle(t *testing.T) {
 	result, _ := json.Marshal(backup.Result{Location: spec.Location, Source: "cache-2", Position: "abc:42", Bytes: 1234, RawBytes: 5000})
 	finishJobPod(t, e, ns, "backup-nightly", corev1.PodSucceeded, string(result))
 	done := waitPhase(t, e, ns, "nightly", v1alpha1.BackupCompleted)
-	if done.Status.Bytes != 1234 || done.Status.Position != "abc:42" || done.Status.CompletedAt == nil {
+	if done.Status.Bytes != 1234 || done.Status.Position != "abc:42" || done.Status.CompletedAt == nil || done.Status.Duration == nil {
 		t.Errorf("completed status %+v", done.Status)
 	}
 
@@ -298,7 +298,7 @@ func TestEnvtestRestoreHoldsTheCluster(t *testing.T) {
 	}
 	result, _ := json.Marshal(backup.Result{Source: "other-1", Position: "abc:42", Bytes: 99})
 	finishJobPod(t, e, ns, "restore-from-last-night", corev1.PodSucceeded, string(result))
-	if got := restore("from-last-night", v1alpha1.BackupCompleted); got.Status.Bytes != 99 {
+	if got := restore("from-last-night", v1alpha1.BackupCompleted); got.Status.Bytes != 99 || got.Status.SourceInstance != "other-1" || got.Status.Duration == nil {
 		t.Errorf("completed %+v", got.Status)
 	}
 	if _, held := cluster().Annotations[v1alpha1.AnnotationRestoring]; held {

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -162,6 +163,10 @@ func (r *RestoreReconciler) finish(ctx context.Context, rs *v1alpha1.Restore, ou
 	patch := client.MergeFrom(rs.DeepCopy())
 	now := metav1.Now()
 	rs.Status.Phase, rs.Status.CompletedAt, rs.Status.Bytes = v1alpha1.BackupCompleted, &now, out.result.Bytes
+	rs.Status.SourceInstance = out.result.Source
+	if rs.Status.StartedAt != nil {
+		rs.Status.Duration = &metav1.Duration{Duration: now.Sub(rs.Status.StartedAt.Time).Round(time.Second)}
+	}
 	meta.SetStatusCondition(&rs.Status.Conditions, metav1.Condition{Type: "Complete", Status: metav1.ConditionTrue, Reason: "Completed",
 		Message: fmt.Sprintf("restored %d bytes, at %s", out.result.Bytes, out.result.Position), ObservedGeneration: rs.Generation})
 	r.Recorder.Eventf(rs, corev1.EventTypeNormal, "RestoreCompleted", "Restored %s %s from a backup of %s at %s",
