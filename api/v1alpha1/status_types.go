@@ -56,9 +56,25 @@ type ClusterStatus struct {
 	// +optional
 	CredentialsSecret string `json:"credentialsSecret,omitempty"`
 
+	// Restore follows spec.restoreFrom: the Restore that fills the new cluster.
+	// +optional
+	Restore *ClusterRestore `json:"restore,omitempty"`
+
 	// Conditions: Ready, Progressing, Degraded.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// ClusterRestore is how far the restore of spec.restoreFrom is.
+type ClusterRestore struct {
+	// Name of the Restore.
+	Name string `json:"name"`
+	// Phase of the Restore.
+	// +optional
+	Phase BackupPhase `json:"phase,omitempty"`
+	// Error says why it failed.
+	// +optional
+	Error string `json:"error,omitempty"`
 }

@@ -33,6 +33,13 @@ type WorkloadSpec struct {
 	// Storage describes the volume every member gets.
 	Storage StorageSpec `json:"storage"`
 
+	// RestoreFrom fills a new cluster from a backup: it starts with its first member
+	// (all members for NATS), restores the backup into it, then grows to its replicas.
+	// It acts only when the cluster is created.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.restoreFrom cannot change after the cluster is created"
+	// +optional
+	RestoreFrom *RestoreSource `json:"restoreFrom,omitempty"`
+
 	// Resources of the engine container.
 	// +optional
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`

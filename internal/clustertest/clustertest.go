@@ -98,4 +98,5 @@ func Run(t *testing.T, e *testenv.Env, tc Case) {
 	t.Run("DeleteVolumes", func(t *testing.T) { RunDeleteVolumes(t, e, tc) })
 	t.Run("UserSecret", func(t *testing.T) { RunUserSecret(t, e, tc) })
 	t.Run("Rollout", func(t *testing.T) { RunRollout(t, e, tc) })
+	t.Run("RestoreFrom", func(t *testing.T) { RunRestoreFrom(t, e, tc) })
 }

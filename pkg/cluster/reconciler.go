@@ -47,6 +47,9 @@ type state struct {
 	requeue time.Duration
 	// scaleBlocked says why the data plane holds a scale-down back.
 	scaleBlocked string
+	// replicasCap, when set, holds the StatefulSet at that many members (a new
+	// cluster being filled by spec.restoreFrom).
+	replicasCap int32
 }
 
 // requeueAfter asks for another pass within d, keeping the soonest of several asks.
@@ -68,11 +71,13 @@ func (r *Reconciler) steps() []step {
 		{"credentials", r.reconcileCredentials},
 		{"configuration", r.reconcileConfig},
 		{"services", r.reconcileServices},
+		{"restore gate", r.restoreGate},
 		{"statefulset", r.reconcileStatefulSet},
 		{"volumes", r.reconcileVolumes},
 		{"disruption budget", r.reconcileDisruptionBudget},
 		{"roles", r.reconcileRoles},
 		{"data plane", r.reconcileDataPlane},
+		{"restore from backup", r.reconcileRestoreFrom},
 		{"rollout", r.reconcileRollout},
 	}
 }
@@ -137,6 +142,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.ConfigMap{}).
 		Owns(&corev1.Secret{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&v1alpha1.Restore{}).
 		// Members are owned by the StatefulSet, not the cluster: map them back by label
 		// to keep role labels and readiness current.
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {

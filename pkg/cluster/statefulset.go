@@ -25,7 +25,11 @@ func (r *Reconciler) reconcileStatefulSet(ctx context.Context, s *state) error {
 	if found {
 		keepClaimTemplates(desired, existing)
 		gate := r.scaleGate(ctx, s, existing)
-		desired.Spec.Replicas = ptr.To(nextReplicas(existing, bp.Workload.Replicas, gate))
+		target := bp.Workload.Replicas
+		if s.replicasCap > 0 && target > s.replicasCap {
+			target = s.replicasCap
+		}
+		desired.Spec.Replicas = ptr.To(nextReplicas(existing, target, gate))
 		if s.scaleBlocked = gate.blocked; gate.blocked != "" {
 			r.Recorder.Eventf(s.cluster, corev1.EventTypeWarning, "ScaleDownBlocked", "Not removing a member: %s", gate.blocked)
 		}
@@ -33,6 +37,9 @@ func (r *Reconciler) reconcileStatefulSet(ctx context.Context, s *state) error {
 			// The data plane's gate opens without an event the controller watches.
 			s.requeueAfter(rolloutPoll)
 		}
+	}
+	if !found && s.replicasCap > 0 && *desired.Spec.Replicas > s.replicasCap {
+		desired.Spec.Replicas = ptr.To(s.replicasCap)
 	}
 	if err := apply.Object(ctx, r.Client, desired); err != nil {
 		return err
