@@ -1,0 +1,80 @@
+package dataplane_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stowage/stowage/api/v1alpha1"
+	"github.com/stowage/stowage/internal/dbtest"
+	"github.com/stowage/stowage/operators/redis/dataplane"
+	"github.com/stowage/stowage/operators/redis/redisconf"
+)
+
+// TestBenchBackup (make bench-backup) times an RDB backup over the replication
+// protocol against `redis-cli --rdb`, which takes the same snapshot the same way, on
+// one generated data set, and prints the ratio.
+func TestBenchBackup(t *testing.T) {
+	if os.Getenv("STOWAGE_BENCH_BACKUP") == "" {
+		t.Skip("benchmark: run with make bench-backup")
+	}
+	ctx := context.Background()
+	keys, _ := strconv.Atoi(os.Getenv("STOWAGE_BENCH_KEYS"))
+	if keys == 0 {
+		keys = 1_000_000
+	}
+	s := dbtest.StartRedises(t, "bench", 1, redisconf.Render(v1alpha1.RedisPersistence{}, nil))[0]
+	c := s.Client(t)
+	if err := c.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	value := strings.Repeat("v", 500)
+	p := c.Pipeline()
+	for i := range keys {
+		p.Set(ctx, fmt.Sprintf("key:%d", i), value+strconv.Itoa(i), 0)
+		if i%10000 == 9999 {
+			if _, err := p.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ours := filepath.Join(dir, "ours.rdb")
+	f, err := os.Create(ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := dataplane.FetchRDB(ctx, s.Addr(), dbtest.RedisPassword, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	oursTook := time.Since(start)
+
+	peer := filepath.Join(dir, "peer.rdb")
+	cmd := exec.Command("redis-cli", "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "--rdb", peer)
+	cmd.Env = append(os.Environ(), "REDISCLI_AUTH="+dbtest.RedisPassword)
+	start = time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --rdb: %v\n%s", err, out)
+	}
+	peerTook := time.Since(start)
+	a, _ := os.Stat(ours)
+	b, _ := os.Stat(peer)
+	if a.Size() != b.Size() {
+		t.Errorf("our RDB has %d bytes, redis-cli's %d", a.Size(), b.Size())
+	}
+	mib := float64(a.Size()) / (1 << 20)
+	fmt.Printf("\nRDB backup of %d keys (%.0f MiB), both after the server's diskless-sync delay\n", keys, mib)
+	fmt.Printf("| tool | MiB/s | ours ÷ tool |\n|---|---|---|\n| stowage FetchRDB | %.1f | 1.00 |\n| redis-cli --rdb | %.1f | %.2f |\n",
+		mib/oursTook.Seconds(), mib/peerTook.Seconds(), peerTook.Seconds()/oursTook.Seconds())
+}
