@@ -114,13 +114,13 @@ func run() error {
 		"RedisCluster": redis.BackupProfile(redisOpts),
 		"NATSCluster":  nats.BackupProfile(natsOpts),
 	}
-	backups := &controller.BackupReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorderFor("stowage-backup"),
-		Profiles: profiles, Image: jobImage}
+	backups := &controller.BackupReconciler{Jobs: controller.Jobs{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorderFor("stowage-backup"),
+		Profiles: profiles, Image: jobImage}}
 	if err := backups.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Backup controller: %w", err)
 	}
-	restores := &controller.RestoreReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorderFor("stowage-restore"),
-		Profiles: profiles, Image: jobImage}
+	restores := &controller.RestoreReconciler{Jobs: controller.Jobs{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorderFor("stowage-restore"),
+		Profiles: profiles, Image: jobImage}}
 	if err := restores.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Restore controller: %w", err)
 	}

@@ -94,14 +94,11 @@ func newBackupCreate(k *kube) *cobra.Command {
 				return fmt.Errorf("--compression %q: use zstd, gzip or none", compression)
 			}
 			ctx := cmd.Context()
-			c, ns, err := k.connect()
+			tg, err := k.find(ctx, args[0], kind)
 			if err != nil {
 				return err
 			}
-			_, clusterKind, err := findCluster(ctx, c, ns, args[0], kind)
-			if err != nil {
-				return err
-			}
+			c, ns, clusterKind := tg.c, tg.ns, tg.kind
 			if name == "" {
 				name = fmt.Sprintf("%s-%s", args[0], time.Now().UTC().Format("20060102-150405"))
 			}

@@ -103,3 +103,21 @@ func knownKind(kind string) bool {
 	}
 	return false
 }
+
+// target is a cluster a command acts on, with the client and namespace that reach it.
+type target struct {
+	c       client.Client
+	ns      string
+	cluster v1alpha1.Cluster
+	kind    string
+}
+
+// find connects and looks the named cluster up (see findCluster).
+func (k *kube) find(ctx context.Context, name, kind string) (target, error) {
+	c, ns, err := k.connect()
+	if err != nil {
+		return target{}, err
+	}
+	cl, clusterKind, err := findCluster(ctx, c, ns, name, kind)
+	return target{c: c, ns: ns, cluster: cl, kind: clusterKind}, err
+}

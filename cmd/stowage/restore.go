@@ -25,14 +25,11 @@ func newRestoreCommand(k *kube) *cobra.Command {
 				return fmt.Errorf("name the backup to restore with --from (see `stowage backup list`)")
 			}
 			ctx := cmd.Context()
-			c, ns, err := k.connect()
+			tg, err := k.find(ctx, args[0], kind)
 			if err != nil {
 				return err
 			}
-			_, clusterKind, err := findCluster(ctx, c, ns, args[0], kind)
-			if err != nil {
-				return err
-			}
+			c, ns, clusterKind := tg.c, tg.ns, tg.kind
 			b := &v1alpha1.Backup{}
 			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: from}, b); err != nil {
 				return fmt.Errorf("backup %s: %w", from, err)

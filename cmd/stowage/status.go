@@ -18,15 +18,11 @@ func newStatusCommand(k *kube) *cobra.Command {
 		Short: "A cluster's members, their roles and how far behind they are",
 		Args:  exactArgs(1, "the cluster to show"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, ns, err := k.connect()
+			tg, err := k.find(cmd.Context(), args[0], kind)
 			if err != nil {
 				return err
 			}
-			cl, clusterKind, err := findCluster(cmd.Context(), c, ns, args[0], kind)
-			if err != nil {
-				return err
-			}
-			printStatus(cmd.OutOrStdout(), clusterKind, cl)
+			printStatus(cmd.OutOrStdout(), tg.kind, tg.cluster)
 			return nil
 		},
 	}

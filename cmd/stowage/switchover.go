@@ -23,14 +23,11 @@ func newSwitchoverCommand(k *kube) *cobra.Command {
 				return fmt.Errorf("name the member to promote with --to (see `stowage status %s`)", args[0])
 			}
 			ctx := cmd.Context()
-			c, ns, err := k.connect()
+			tg, err := k.find(ctx, args[0], kind)
 			if err != nil {
 				return err
 			}
-			cl, clusterKind, err := findCluster(ctx, c, ns, args[0], kind)
-			if err != nil {
-				return err
-			}
+			c, cl, clusterKind := tg.c, tg.cluster, tg.kind
 			if clusterKind == "NATSCluster" {
 				return fmt.Errorf("%s is a NATSCluster: NATS has no primary to switch over", args[0])
 			}

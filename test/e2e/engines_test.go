@@ -251,22 +251,7 @@ func TestNATS(t *testing.T) {
 				return nil
 			})
 		},
-		read: func(ctx context.Context) (string, error) {
-			var got string
-			err := withJS(ctx, func(js jetstream.JetStream) error {
-				s, err := js.Stream(ctx, "E2E")
-				if err != nil {
-					return err
-				}
-				m, err := s.GetLastMsgForSubject(ctx, "e2e.persist")
-				if err != nil {
-					return err
-				}
-				got = string(m.Data)
-				return nil
-			})
-			return got, err
-		},
+		read:   func(ctx context.Context) (string, error) { return readFrom(ctx, name) },
 		victim: func(context.Context) (string, error) { return leader, nil },
 	}
 	// An R3 stream written before scaling 3 → 5 → 3 must come out of it whole, on three

@@ -32,9 +32,9 @@ const waitRetry = 10 * time.Second
 // +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch
 
-// BackupReconciler turns each Backup into one Job and the Job's outcome into the
-// Backup's status. A finished Backup is never run again.
-type BackupReconciler struct {
+// Jobs is what the Backup and Restore controllers share: the client, the recorder,
+// the engines' profiles and the image their Jobs run.
+type Jobs struct {
 	client.Client
 	Recorder record.EventRecorder
 	// Profiles by cluster kind.
@@ -43,7 +43,32 @@ type BackupReconciler struct {
 	Image string
 }
 
-// SetupBackups registers the Backup controller.
+// once runs an object's single Job: start creates it when there is none, finish
+// records its end; an object already finished is left alone.
+func (j Jobs) once(ctx context.Context, ns, job string, done bool, start func() (ctrl.Result, error), finish func(jobOutcome) error) (ctrl.Result, error) {
+	if done {
+		return ctrl.Result{}, nil
+	}
+	existing := &batchv1.Job{}
+	err := j.Get(ctx, client.ObjectKey{Namespace: ns, Name: job}, existing)
+	switch {
+	case apierrors.IsNotFound(err):
+		return start()
+	case err != nil:
+		return ctrl.Result{}, err
+	}
+	out, err := outcomeOf(ctx, j.Client, existing)
+	if err != nil || !out.done {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, finish(out)
+}
+
+// BackupReconciler turns each Backup into one Job and the Job's outcome into the
+// Backup's status. A finished Backup is never run again.
+type BackupReconciler struct{ Jobs }
+
+// SetupWithManager registers the Backup controller.
 func (r *BackupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Backup{}).Owns(&batchv1.Job{}).Named("backup").Complete(r)
 }
@@ -56,22 +81,9 @@ func (r *BackupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if !b.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.deleteData(ctx, b)
 	}
-	if finished(b.Status.Phase) {
-		return ctrl.Result{}, nil
-	}
-	job := &batchv1.Job{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: jobName("backup", b.Name)}, job)
-	switch {
-	case apierrors.IsNotFound(err):
-		return r.start(ctx, b)
-	case err != nil:
-		return ctrl.Result{}, err
-	}
-	out, err := outcomeOf(ctx, r.Client, job)
-	if err != nil || !out.done {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, r.finish(ctx, b, out)
+	return r.once(ctx, b.Namespace, jobName("backup", b.Name), finished(b.Status.Phase),
+		func() (ctrl.Result, error) { return r.start(ctx, b) },
+		func(out jobOutcome) error { return r.finish(ctx, b, out) })
 }
 
 // start picks the member, makes sure the jobs' account exists and creates the Job.

@@ -42,8 +42,7 @@ func startBackups(t *testing.T, e *testenv.Env) *record.FakeRecorder {
 		t.Fatal(err)
 	}
 	rec := record.NewFakeRecorder(100)
-	r := &controller.BackupReconciler{Client: mgr.GetClient(), Recorder: rec, Image: "stowage.dev/stowage-operator:test",
-		Profiles: map[string]controller.Profile{"RedisCluster": redis.BackupProfile(redis.DefaultOptions())}}
+	r := &controller.BackupReconciler{Jobs: testJobs(mgr, rec)}
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +50,11 @@ func startBackups(t *testing.T, e *testenv.Env) *record.FakeRecorder {
 	go func() { _ = mgr.Start(ctx) }()
 	t.Cleanup(cancel)
 	return rec
+}
+
+func testJobs(mgr ctrl.Manager, rec record.EventRecorder) controller.Jobs {
+	return controller.Jobs{Client: mgr.GetClient(), Recorder: rec, Image: "stowage.dev/stowage-operator:test",
+		Profiles: map[string]controller.Profile{"RedisCluster": redis.BackupProfile(redis.DefaultOptions())}}
 }
 
 // redisMembers creates a RedisCluster and plays its members: ready pods labelled with
@@ -219,8 +223,7 @@ func TestEnvtestRestoreHoldsTheCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := record.NewFakeRecorder(100)
-	r := &controller.RestoreReconciler{Client: mgr.GetClient(), Recorder: rec, Image: "stowage.dev/stowage-operator:test",
-		Profiles: map[string]controller.Profile{"RedisCluster": redis.BackupProfile(redis.DefaultOptions())}}
+	r := &controller.RestoreReconciler{Jobs: testJobs(mgr, rec)}
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -26,12 +25,7 @@ import (
 // the cluster carries AnnotationRestoring, so its data-plane manager holds still; the
 // annotation goes when the Job ends, and the manager then brings the other members to
 // the restored data (a full resync, or a seed).
-type RestoreReconciler struct {
-	client.Client
-	Recorder record.EventRecorder
-	Profiles map[string]Profile
-	Image    string
-}
+type RestoreReconciler struct{ Jobs }
 
 func (r *RestoreReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Restore{}).Owns(&batchv1.Job{}).Named("restore").Complete(r)
@@ -42,25 +36,14 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := r.Get(ctx, req.NamespacedName, rs); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if finished(rs.Status.Phase) {
-		return ctrl.Result{}, nil
-	}
-	job := &batchv1.Job{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: rs.Namespace, Name: jobName("restore", rs.Name)}, job)
-	switch {
-	case apierrors.IsNotFound(err):
-		return r.start(ctx, rs)
-	case err != nil:
-		return ctrl.Result{}, err
-	}
-	out, err := outcomeOf(ctx, r.Client, job)
-	if err != nil || !out.done {
-		return ctrl.Result{}, err
-	}
-	if err := r.hold(ctx, rs, false); err != nil {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, r.finish(ctx, rs, out)
+	return r.once(ctx, rs.Namespace, jobName("restore", rs.Name), finished(rs.Status.Phase),
+		func() (ctrl.Result, error) { return r.start(ctx, rs) },
+		func(out jobOutcome) error {
+			if err := r.hold(ctx, rs, false); err != nil {
+				return err
+			}
+			return r.finish(ctx, rs, out)
+		})
 }
 
 // source is where the backup to restore is: its target and its directory there.
