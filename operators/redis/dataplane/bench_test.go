@@ -3,8 +3,8 @@ package dataplane_test
 import (
 	"context"
 	"encoding/base64"
-	"math/rand/v2"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
