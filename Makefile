@@ -69,7 +69,7 @@ bench-failover: dataplane-deps ## Kill the MySQL and the Redis primary under wri
 .PHONY: bench-backup
 bench-backup: dataplane-deps ## Backup and restore throughput next to mydumper/myloader, mariadb-dump and redis-cli --rdb, measured in one run (ROWS per table, KEYS).
 	bash -c 'source hack/lib.sh && apt_install mydumper'
-	STOWAGE_BENCH_BACKUP=1 STOWAGE_BENCH_ROWS=$${ROWS:-650000} STOWAGE_BENCH_KEYS=$${KEYS:-1000000} go test -count=1 -timeout=60m -run 'TestBenchBackup' -v \
+	STOWAGE_BENCH_BACKUP=1 STOWAGE_BENCH_ROWS=$${ROWS:-900000} STOWAGE_BENCH_KEYS=$${KEYS:-1000000} go test -count=1 -timeout=60m -run 'TestBenchBackup' -v \
 		./operators/mysql/dataplane/ ./operators/redis/dataplane/ | grep -E '^(\||backup|RDB|---|ok|FAIL|\s+\S+_test.go)'
 
 dataplane-deps: ## Install the database servers the data-plane tier runs (Debian packages).
