@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // catalog is every definition of the applications' objects, read from one
@@ -184,4 +185,46 @@ func selectColumns(ctx context.Context, src *sql.Conn, t table) ([]string, error
 		names[i] = ident(col["COLUMN_NAME"])
 	}
 	return names, nil
+}
+
+// tableRows reads a table's stored columns row by row from a snapshot connection:
+// what a seed copies and a backup writes.
+type tableRows struct {
+	// insert is the head of an INSERT that writes the same columns.
+	insert  string
+	columns int
+	rows    *sql.Rows
+}
+
+func openRows(ctx context.Context, src *sql.Conn, t table) (*tableRows, error) {
+	names, err := selectColumns(ctx, src, t)
+	if err != nil {
+		return nil, err
+	}
+	list := strings.Join(names, ", ")
+	rows, err := src.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s.%s", list, ident(t.schema), ident(t.name)))
+	if err != nil {
+		return nil, err
+	}
+	return &tableRows{insert: fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES ", ident(t.schema), ident(t.name), list), columns: len(names), rows: rows}, nil
+}
+
+// each calls fn with every row's raw values (nil for NULL), valid only during the
+// call, and closes the rows.
+func (r *tableRows) each(fn func(raw []sql.RawBytes) error) error {
+	defer r.rows.Close()
+	raw := make([]sql.RawBytes, r.columns)
+	ptrs := make([]any, r.columns)
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for r.rows.Next() {
+		if err := r.rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := fn(raw); err != nil {
+			return err
+		}
+	}
+	return r.rows.Err()
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"path"
 	"slices"
-	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -211,41 +210,22 @@ func writeScoped(f io.Writer, stmts []scoped) error {
 
 // dumpTable writes a table's rows as multi-row INSERTs into chunk files.
 func dumpTable(ctx context.Context, conn *sql.Conn, w *backup.Writer, t table, opts DumpOptions) error {
-	names, err := selectColumns(ctx, conn, t)
+	rows, err := openRows(ctx, conn, t)
 	if err != nil {
 		return err
 	}
-	list := strings.Join(names, ", ")
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s.%s", list, ident(t.schema), ident(t.name)))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	raw := make([]sql.RawBytes, len(names))
-	ptrs := make([]any, len(names))
-	for i := range raw {
-		ptrs[i] = &raw[i]
-	}
-	insert := fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES ", ident(t.schema), ident(t.name), list)
 	chunks := chunkWriter{ctx: ctx, w: w, base: path.Join("data", t.schema, t.name), limit: opts.ChunkBytes}
 	defer chunks.abort()
 	var stmt bytes.Buffer
 	var row bytes.Buffer
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
+	err = rows.each(func(raw []sql.RawBytes) error {
 		row.Reset()
 		row.WriteByte('(')
 		for i, v := range raw {
 			if i > 0 {
 				row.WriteByte(',')
 			}
-			if v == nil {
-				sqlLiteral(&row, nil)
-			} else {
-				sqlLiteral(&row, v)
-			}
+			sqlLiteral(&row, v)
 		}
 		row.WriteByte(')')
 		if stmt.Len() > 0 && stmt.Len()+row.Len() > opts.StatementBytes {
@@ -255,13 +235,14 @@ func dumpTable(ctx context.Context, conn *sql.Conn, w *backup.Writer, t table, o
 			stmt.Reset()
 		}
 		if stmt.Len() == 0 {
-			stmt.WriteString(insert)
+			stmt.WriteString(rows.insert)
 		} else {
 			stmt.WriteByte(',')
 		}
 		stmt.Write(row.Bytes())
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if stmt.Len() > 0 {

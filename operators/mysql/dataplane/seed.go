@@ -149,23 +149,11 @@ func (c copier) copyTable(ctx context.Context, t table) error {
 	if err := run(ctx, c.dst, []scoped{{t.schema, t.create}}); err != nil {
 		return err
 	}
-	names, err := selectColumns(ctx, c.src, t)
+	rows, err := openRows(ctx, c.src, t)
 	if err != nil {
 		return err
 	}
-	list := strings.Join(names, ", ")
-	rows, err := c.src.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s.%s", list, ident(t.schema), ident(t.name)))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	raw := make([]sql.RawBytes, len(names))
-	ptrs := make([]any, len(names))
-	for i := range raw {
-		ptrs[i] = &raw[i]
-	}
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
-	insert := fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES ", ident(t.schema), ident(t.name), list)
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", rows.columns), ", ") + ")"
 	var args []any
 	var tuples []string
 	size := 0
@@ -173,14 +161,11 @@ func (c copier) copyTable(ctx context.Context, t table) error {
 		if len(tuples) == 0 {
 			return nil
 		}
-		_, err := c.dst.ExecContext(ctx, insert+strings.Join(tuples, ", "), args...)
+		_, err := c.dst.ExecContext(ctx, rows.insert+strings.Join(tuples, ", "), args...)
 		args, tuples, size = args[:0], tuples[:0], 0
 		return err
 	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
+	err = rows.each(func(raw []sql.RawBytes) error {
 		for _, v := range raw {
 			if v == nil {
 				args = append(args, nil)
@@ -191,12 +176,11 @@ func (c copier) copyTable(ctx context.Context, t table) error {
 		}
 		tuples = append(tuples, row)
 		if size >= seedBatchBytes || len(args) >= 60000 {
-			if err := flush(); err != nil {
-				return err
-			}
+			return flush()
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	return flush()
