@@ -105,6 +105,19 @@ func (ec engineCase) checkBackupRestore(ctx context.Context, t *testing.T) {
 		return nil
 	}, 2*time.Second)
 
+	if nc, ok := ec.newObj().(*v1alpha1.NATSCluster); ok {
+		// Pods are ready once their server's JetStream is up; streams are created
+		// once the meta group has a leader and every server is current.
+		eventually(t, 3*time.Minute, restored.GetName()+"'s JetStream is healthy", func() error {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(restored), nc); err != nil {
+				return err
+			}
+			if js := nc.Status.JetStream; js == nil || !js.Healthy || len(js.Servers) != 3 {
+				return fmt.Errorf("status.jetStream %+v", js)
+			}
+			return nil
+		}, 2*time.Second)
+	}
 	rs := &v1alpha1.Restore{ObjectMeta: metav1.ObjectMeta{Name: "restore-" + ec.name, Namespace: samplesNS},
 		Spec: v1alpha1.RestoreSpec{Cluster: v1alpha1.ClusterReference{Kind: kind, Name: restored.GetName()},
 			Source: v1alpha1.RestoreSource{BackupName: done.Name}}}

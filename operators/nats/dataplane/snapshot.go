@@ -21,6 +21,13 @@ import (
 // stream with its consumers. The connection is an application user's: the JetStream
 // API is per account.
 
+// How long a restore waits for the server: for each chunk's acknowledgement, and
+// for the rebuilt stream after the last one.
+const (
+	chunkTimeout  = 30 * time.Second
+	finishTimeout = 10 * time.Minute
+)
+
 // StreamMeta is a stream's configuration and state at its snapshot.
 type StreamMeta struct {
 	Config server.StreamConfig `json:"config"`
@@ -123,7 +130,11 @@ func RestoreStream(ctx context.Context, nc *nats.Conn, meta StreamMeta, data io.
 	for {
 		n, err := io.ReadFull(data, chunk)
 		if n > 0 {
-			reply, rerr := nc.RequestWithContext(ctx, resp.DeliverSubject, chunk[:n])
+			// Each chunk is acknowledged at once; none for long means the server that
+			// took the restore is gone (a meta leader change drops it).
+			cctx, cancel := context.WithTimeout(ctx, chunkTimeout)
+			reply, rerr := nc.RequestWithContext(cctx, resp.DeliverSubject, chunk[:n])
+			cancel()
 			if rerr != nil {
 				return server.StreamState{}, fmt.Errorf("restoring %s: sending the archive: %w", name, rerr)
 			}
@@ -138,8 +149,8 @@ func RestoreStream(ctx context.Context, nc *nats.Conn, meta StreamMeta, data io.
 			return server.StreamState{}, fmt.Errorf("restoring %s: reading the archive: %w", name, err)
 		}
 	}
-	// The end: the server rebuilds the stream now, which may take long.
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Hour)
+	// The end: the server rebuilds the stream now, which may take a while.
+	lctx, cancel := context.WithTimeout(ctx, finishTimeout)
 	defer cancel()
 	final, err := nc.RequestWithContext(lctx, resp.DeliverSubject, nil)
 	if err != nil {
