@@ -9,9 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stowage/stowage/api/v1alpha1"
 	"github.com/stowage/stowage/internal/dbtest"
-	"github.com/stowage/stowage/operators/mysql/mycnf"
 	"github.com/stowage/stowage/pkg/backup"
 )
 
@@ -24,16 +22,9 @@ import (
 func TestDataPlaneBackupRestoreRoundTrip(t *testing.T) {
 	dbtest.RequireMariaDB(t)
 	ctx := context.Background()
-	servers := dbtest.StartMariaDBs(t, "bk", 2, mycnf.Render(v1alpha1.FlavorMariaDB, nil))
-	members := make([]*Member, 2)
-	for i, s := range servers {
-		m, err := Connect(s.Name, s.Addr(), FlavorFor(v1alpha1.FlavorMariaDB), testAccounts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { m.Close() })
+	servers, members := startMembers(t, "bk", 2)
+	for _, m := range members {
 		m.State(ctx) // creates the operator's accounts
-		members[i] = m
 	}
 	source, fresh := members[0], members[1]
 	if err := source.Promote(ctx); err != nil { // writable; the fresh one stays fenced, as a restore target is

@@ -11,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stowage/stowage/api/v1alpha1"
 	"github.com/stowage/stowage/internal/dbtest"
-	"github.com/stowage/stowage/operators/mysql/mycnf"
 	"github.com/stowage/stowage/pkg/backup"
 )
 
@@ -36,19 +34,12 @@ func TestBenchBackup(t *testing.T) {
 	if rows == 0 {
 		rows = 900_000
 	}
-	servers := dbtest.StartMariaDBs(t, "bench", 3, mycnf.Render(v1alpha1.FlavorMariaDB, nil))
-	members := make([]*Member, len(servers))
-	for i, s := range servers {
-		m, err := Connect(s.Name, s.Addr(), FlavorFor(v1alpha1.FlavorMariaDB), testAccounts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { m.Close() })
+	servers, members := startMembers(t, "bench", 3)
+	for _, m := range members {
 		m.State(ctx)
 		if err := m.Promote(ctx); err != nil {
 			t.Fatal(err)
 		}
-		members[i] = m
 	}
 	src := servers[0].DB(t)
 	mustExec(t, src, "CREATE DATABASE bench")

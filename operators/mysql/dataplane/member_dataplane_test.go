@@ -15,9 +15,12 @@ import (
 
 // threeMembers starts three real MariaDB servers with the operator's configuration and
 // connects to them as the operator would.
-func threeMembers(t *testing.T) ([]*dbtest.MariaDB, []*Member) {
+func threeMembers(t *testing.T) ([]*dbtest.MariaDB, []*Member) { return startMembers(t, "db", 3) }
+
+// startMembers starts n servers named name-<i> and connects to each as the operator.
+func startMembers(t *testing.T, name string, n int) ([]*dbtest.MariaDB, []*Member) {
 	t.Helper()
-	servers := dbtest.StartMariaDBs(t, "db", 3, mycnf.Render(v1alpha1.FlavorMariaDB, nil))
+	servers := dbtest.StartMariaDBs(t, name, n, mycnf.Render(v1alpha1.FlavorMariaDB, nil))
 	members := make([]*Member, len(servers))
 	for i, s := range servers {
 		m, err := Connect(s.Name, s.Addr(), FlavorFor(v1alpha1.FlavorMariaDB), testAccounts)

@@ -88,7 +88,7 @@ func (r *BackupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 
 // start picks the member, makes sure the jobs' account exists and creates the Job.
 func (r *BackupReconciler) start(ctx context.Context, b *v1alpha1.Backup) (ctrl.Result, error) {
-	target, why, err := r.resolve(ctx, b.Namespace, b.Spec.Cluster, func(pods []corev1.Pod, hasPrimary bool) (corev1.Pod, error) {
+	target, why, err := resolveMember(ctx, r.Client, r.Profiles, b.Namespace, b.Spec.Cluster, func(pods []corev1.Pod, hasPrimary bool) (corev1.Pod, error) {
 		return pickSource(pods, hasPrimary, b.Spec.Source)
 	})
 	if err != nil {
@@ -232,13 +232,8 @@ type member struct {
 	options  map[string]string
 }
 
-// resolve finds the cluster, its members and the one pick chooses. A reason to wait
-// ("" when there is none) is not an error.
-func (r *BackupReconciler) resolve(ctx context.Context, ns string, ref v1alpha1.ClusterReference,
-	pick func([]corev1.Pod, bool) (corev1.Pod, error)) (member, string, error) {
-	return resolveMember(ctx, r.Client, r.Profiles, ns, ref, pick)
-}
-
+// resolveMember finds the cluster, its members and the one pick chooses. A reason to
+// wait ("" when there is none) is not an error.
 func resolveMember(ctx context.Context, c client.Client, profiles map[string]Profile, ns string, ref v1alpha1.ClusterReference,
 	pick func([]corev1.Pod, bool) (corev1.Pod, error)) (member, string, error) {
 	profile, ok := profiles[ref.Kind]
