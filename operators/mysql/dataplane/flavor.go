@@ -52,8 +52,10 @@ type Flavor interface {
 	BeginSnapshot() []string
 	SnapshotGTID() string
 	EndSnapshotLock() []string
-	// SeedPosition makes a freshly seeded member hold exactly gtid, so that it asks
-	// its source for what follows.
+	// SeedPosition makes a freshly seeded or restored member hold exactly gtid, so
+	// that it asks its source for what follows, and so that its own binlogs start
+	// there: what they no longer hold (PurgedGTID) is gtid, and a member that
+	// replicated it before — whose position lacks gtid — is seen to need a rebuild.
 	SeedPosition(gtid string) []string
 	// AllowOperatorWrites lets the operator's session write to a fenced member (for
 	// seeding) while applications stay fenced.
@@ -178,7 +180,7 @@ func (mariaDB) SnapshotGTID() string {
 }
 func (mariaDB) EndSnapshotLock() []string { return nil }
 func (mariaDB) SeedPosition(gtid string) []string {
-	return []string{"RESET MASTER", "SET GLOBAL gtid_slave_pos = " + quoteString(gtid)}
+	return []string{"RESET MASTER", "SET GLOBAL gtid_binlog_state = " + quoteString(gtid), "SET GLOBAL gtid_slave_pos = " + quoteString(gtid)}
 }
 
 // The operator's account holds READ_ONLY ADMIN, which read_only does not bind.

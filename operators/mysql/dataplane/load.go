@@ -102,10 +102,12 @@ func (m *Member) Load(ctx context.Context, r *backup.Reader, opts LoadOptions) e
 			return err
 		}
 	}
-	if gtid := r.Manifest().Position; gtid != "" {
-		if err := execAll(ctx, main, m.flavor.SeedPosition(gtid)...); err != nil {
-			return fmt.Errorf("%s: positioning at %s: %w", m.Name, gtid, err)
-		}
+	// Always, even at an empty position: the member's binlogs restart at the backup's
+	// position, so its replicas, which hold the history before the restore, are
+	// rebuilt from it rather than left following a binlog without the loaded data.
+	gtid := r.Manifest().Position
+	if err := execAll(ctx, main, m.flavor.SeedPosition(gtid)...); err != nil {
+		return fmt.Errorf("%s: positioning at %q: %w", m.Name, gtid, err)
 	}
 	return nil
 }
