@@ -115,6 +115,10 @@ func Decide(o Observation) Plan {
 		plan.State = StateDegraded
 		plan.Reason = fmt.Sprintf("%d of %d replicas replicate from %s (%d syncing, %d unreachable, %d to repoint)",
 			replicating, len(o.Members)-1, o.Primary, syncing, down, len(plan.Repoint))
+	case !plan.RequireReplicas && primary.GoodReplicas < primary.MinReplicasToWrite:
+		plan.State = StateDegraded
+		plan.Reason = fmt.Sprintf("%s refuses writes until %d replicas acknowledge within the allowed lag; %d do",
+			o.Primary, primary.MinReplicasToWrite, primary.GoodReplicas)
 	default:
 		plan.State, plan.Reason = StateHealthy, fmt.Sprintf("%s is primary with %d replicas", o.Primary, replicating)
 	}

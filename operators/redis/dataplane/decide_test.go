@@ -9,7 +9,7 @@ import (
 var addrs = map[string]string{"r-0": "r-0:6379", "r-1": "r-1:6379", "r-2": "r-2:6379"}
 
 func primary(name string, minReplicas int) MemberState {
-	return MemberState{Name: name, Reachable: true, Primary: true, MinReplicasToWrite: minReplicas, Offset: 100}
+	return MemberState{Name: name, Reachable: true, Primary: true, MinReplicasToWrite: minReplicas, GoodReplicas: minReplicas, Offset: 100}
 }
 
 func replica(name, of string, linkUp bool, offset int64) MemberState {
@@ -40,6 +40,9 @@ func TestDecide(t *testing.T) {
 			want: StateBootstrap, open: true, repoint: []string{"r-1", "r-2"}},
 		{name: "healthy", primary: "r-0", members: []MemberState{primary("r-0", 1), replica("r-1", "r-0", true, 100), replica("r-2", "r-0", true, 99)},
 			want: StateHealthy},
+		{name: "linked replicas the primary does not count yet", primary: "r-0", members: []MemberState{
+			{Name: "r-0", Reachable: true, Primary: true, MinReplicasToWrite: 1, Offset: 100}, replica("r-1", "r-0", true, 100), replica("r-2", "r-0", true, 99)},
+			want: StateDegraded},
 		{name: "a syncing replica is left alone", primary: "r-0", members: []MemberState{primary("r-0", 1), replica("r-1", "r-0", false, 0), replica("r-2", "r-0", true, 99)},
 			want: StateDegraded},
 		{name: "a restarted replica is attached", primary: "r-0", members: []MemberState{primary("r-0", 1), parked("r-1"), replica("r-2", "r-0", true, 99)},

@@ -68,6 +68,11 @@ type MemberState struct {
 	MinReplicasToWrite int
 	// ConnectedReplicas a primary feeds.
 	ConnectedReplicas int
+	// GoodReplicas are the replicas a primary counts toward MinReplicasToWrite: those
+	// that acknowledged within min-replicas-max-lag. A replica whose link is up may not
+	// count yet (its first acknowledgement after a full sync is pending), and until
+	// enough do the primary refuses writes.
+	GoodReplicas int
 }
 
 // State reads the member's replication state.
@@ -88,6 +93,7 @@ func (m *Member) State(ctx context.Context) MemberState {
 		s.Primary = true
 		s.Offset = i.int("master_repl_offset")
 		s.ConnectedReplicas = int(i.int("connected_slaves"))
+		s.GoodReplicas = int(i.int("min_slaves_good_slaves"))
 		return s
 	}
 	s.Source = net.JoinHostPort(i["master_host"], i["master_port"])
