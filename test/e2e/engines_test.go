@@ -94,8 +94,10 @@ func TestMySQL(t *testing.T) {
 			out, err := sql(ctx, "SELECT v FROM e2e.kv WHERE k = 'persist'")
 			return strings.TrimSpace(out), err
 		},
-		readFrom: func(ctx context.Context, cluster string) (string, error) {
-			out, err := sqlOn(ctx, cluster, cluster+"-0", "SELECT v FROM e2e.kv WHERE k = 'persist'")
+		readFrom: func(ctx context.Context, cluster string, member int) (string, error) {
+			pod := fmt.Sprintf("%s-%d", cluster, member)
+			out, err := inPod(ctx, pod, "mysql", fmt.Sprintf(`MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -h %s.%s-headless -uroot -N -B -e "%s"`,
+				pod, cluster, "SELECT v FROM e2e.kv WHERE k = 'persist'"))
 			return strings.TrimSpace(out), err
 		},
 	}
@@ -130,8 +132,9 @@ func TestRedis(t *testing.T) {
 			out, err := cli(ctx, "get e2e:persist")
 			return strings.TrimSpace(out), err
 		},
-		readFrom: func(ctx context.Context, cluster string) (string, error) {
-			out, err := cliOn(ctx, cluster, cluster+"-0", "get e2e:persist")
+		readFrom: func(ctx context.Context, cluster string, member int) (string, error) {
+			pod := fmt.Sprintf("%s-%d", cluster, member)
+			out, err := inPod(ctx, pod, "redis", fmt.Sprintf("redis-cli -h %s.%s-headless get e2e:persist", pod, cluster))
 			return strings.TrimSpace(out), err
 		},
 	}
@@ -211,7 +214,8 @@ func TestNATS(t *testing.T) {
 		return fn(js)
 	}
 	withJS := func(ctx context.Context, fn func(js jetstream.JetStream) error) error { return withJSOn(ctx, name, fn) }
-	readFrom := func(ctx context.Context, cluster string) (string, error) {
+	// The stream is R1 and read through the Service: any member answers for it.
+	readFrom := func(ctx context.Context, cluster string, _ int) (string, error) {
 		var got string
 		err := withJSOn(ctx, cluster, func(js jetstream.JetStream) error {
 			s, err := js.Stream(ctx, "E2E")
@@ -251,7 +255,7 @@ func TestNATS(t *testing.T) {
 				return nil
 			})
 		},
-		read:   func(ctx context.Context) (string, error) { return readFrom(ctx, name) },
+		read:   func(ctx context.Context) (string, error) { return readFrom(ctx, name, 0) },
 		victim: func(context.Context) (string, error) { return leader, nil },
 	}
 	// An R3 stream written before scaling 3 → 5 → 3 must come out of it whole, on three

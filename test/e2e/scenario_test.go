@@ -25,8 +25,9 @@ type engineCase struct {
 	// write stores value through the client Service; read returns it the same way.
 	write func(ctx context.Context, value string) error
 	read  func(ctx context.Context) (string, error)
-	// readFrom reads the value from another cluster of the engine (a restored one).
-	readFrom func(ctx context.Context, cluster string) (string, error)
+	// readFrom reads the value from one member's own server in another cluster of the
+	// engine (a restored one), not through its primary.
+	readFrom func(ctx context.Context, cluster string, member int) (string, error)
 	// victim is the member whose restart must keep the data; nil means the
 	// cluster's current primary.
 	victim func(ctx context.Context) (string, error)
