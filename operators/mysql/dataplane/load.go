@@ -1,9 +1,11 @@
 package dataplane
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -70,9 +72,9 @@ func (m *Member) Load(ctx context.Context, r *backup.Reader, opts LoadOptions) e
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(files)
-		for _, f := range r.Files("data/") {
+		for _, name := range loadOrder(r.Files("data/")) {
 			select {
-			case files <- f.Name:
+			case files <- name:
 			case <-gctx.Done():
 				return gctx.Err()
 			}
@@ -137,4 +139,40 @@ func loadStored(ctx context.Context, c *sql.Conn, r *backup.Reader, stored strin
 		return fmt.Errorf("loading %s: %w", stored, err)
 	}
 	return nil
+}
+
+// loadOrder deals the data files out round-robin over the tables, biggest table
+// first: the first chunk of every table, then every second chunk, and so on. Loaders
+// taking files in this order work on different tables, where loaders on one table
+// contend for its index pages; and the biggest table, started first, does not finish
+// last.
+func loadOrder(files []backup.File) []string {
+	type table struct {
+		size   int64
+		chunks []backup.File
+	}
+	byTable := map[string]*table{}
+	var tables []*table
+	for _, f := range files {
+		name := strings.TrimSuffix(f.Name, ".sql")
+		name = name[:max(strings.LastIndexByte(name, '.'), 0)]
+		t := byTable[name]
+		if t == nil {
+			t = &table{}
+			byTable[name] = t
+			tables = append(tables, t)
+		}
+		t.size += f.RawSize
+		t.chunks = append(t.chunks, f)
+	}
+	slices.SortStableFunc(tables, func(a, b *table) int { return cmp.Compare(b.size, a.size) })
+	var order []string
+	for round := 0; len(order) < len(files); round++ {
+		for _, t := range tables {
+			if round < len(t.chunks) {
+				order = append(order, t.chunks[round].Name)
+			}
+		}
+	}
+	return order
 }
