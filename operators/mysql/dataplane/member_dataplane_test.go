@@ -20,7 +20,14 @@ func threeMembers(t *testing.T) ([]*dbtest.MariaDB, []*Member) { return startMem
 // startMembers starts n servers named name-<i> and connects to each as the operator.
 func startMembers(t *testing.T, name string, n int) ([]*dbtest.MariaDB, []*Member) {
 	t.Helper()
-	servers := dbtest.StartMariaDBs(t, name, n, mycnf.Render(v1alpha1.FlavorMariaDB, nil))
+	return startMembersWith(t, name, n, nil)
+}
+
+// startMembersWith starts members whose servers run with the given parameters, as
+// spec.parameters would set them.
+func startMembersWith(t *testing.T, name string, n int, parameters map[string]string) ([]*dbtest.MariaDB, []*Member) {
+	t.Helper()
+	servers := dbtest.StartMariaDBs(t, name, n, mycnf.Render(v1alpha1.FlavorMariaDB, parameters))
 	members := make([]*Member, len(servers))
 	for i, s := range servers {
 		m, err := Connect(s.Name, s.Addr(), FlavorFor(v1alpha1.FlavorMariaDB), testAccounts)
