@@ -150,19 +150,7 @@ func TestDataPlaneRDBBackupRestoreRoundTrip(t *testing.T) {
 		t.Errorf("position %+v", pos)
 	}
 
-	r, err := backup.Open(ctx, target, "ns/cache/b1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Verify(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rdb := r.Files("dump.rdb")[0]
-	src, err := dataplane.ServeRDB("127.0.0.1:0", pos, rdb.RawSize, func() (io.ReadCloser, error) { return r.Open(ctx, rdb.Name) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := serveStoredRDB(t, target, "ns/cache/b1", pos)
 	fresh := dbtest.StartRedises(t, "restored", 1, conf)[0]
 	member := dataplane.Connect(fresh.Name, fresh.Addr(), dbtest.RedisPassword)
 	defer member.Close()
@@ -188,4 +176,25 @@ func TestDataPlaneRDBBackupRestoreRoundTrip(t *testing.T) {
 	if err := restored.Set(ctx, "after", 1, 0).Err(); err != nil {
 		t.Errorf("the restored server does not take writes: %v", err)
 	}
+}
+
+// serveStoredRDB verifies a stored backup and serves its RDB as the restore job does,
+// until the test ends.
+func serveStoredRDB(t *testing.T, target backup.Target, location string, pos dataplane.RDBPosition) *dataplane.RDBSource {
+	t.Helper()
+	ctx := context.Background()
+	r, err := backup.Open(ctx, target, location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rdb := r.Files("dump.rdb")[0]
+	src, err := dataplane.ServeRDB("127.0.0.1:0", pos, rdb.RawSize, func() (io.ReadCloser, error) { return r.Open(ctx, rdb.Name) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
 }

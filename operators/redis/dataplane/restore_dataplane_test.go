@@ -3,7 +3,6 @@ package dataplane_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"testing"
 	"time"
 
@@ -63,19 +62,7 @@ func TestDataPlaneRestoreIntoThreeMembers(t *testing.T) {
 			}
 			c.stopLoop() // held while the restore runs
 
-			r, err := backup.Open(ctx, target, "ns/src/b1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Verify(ctx); err != nil {
-				t.Fatal(err)
-			}
-			rdb := r.Files("dump.rdb")[0]
-			src, err := dataplane.ServeRDB("127.0.0.1:0", pos, rdb.RawSize, func() (io.ReadCloser, error) { return r.Open(ctx, rdb.Name) })
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer src.Close()
+			src := serveStoredRDB(t, target, "ns/src/b1", pos)
 			if err := c.sup.Topology.Members[0].SeedFromRDB(ctx, "127.0.0.1", src.Port()); err != nil {
 				t.Fatal(err)
 			}
