@@ -2,6 +2,9 @@ package mysql
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,7 +17,8 @@ import (
 
 // TestDataPlaneBackupJob runs the backup and restore jobs as the operator's Jobs do,
 // against a real MariaDB: a restore over the data the server holds is refused, and a
-// forced one replaces it with the backup's.
+// forced one replaces it with the backup's. A corrupt or unfinished backup fails the
+// restore, forced or not, and the server keeps its data.
 func TestDataPlaneBackupJob(t *testing.T) {
 	dbtest.RequireMariaDB(t)
 	ctx := context.Background()
@@ -55,8 +59,50 @@ func TestDataPlaneBackupJob(t *testing.T) {
 	if _, err := backup.RunRestore(ctx, spec, BackupEngine{}, "operator-pw", target, nil); err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	if err := db.QueryRow("SELECT COUNT(*) FROM shop.items").Scan(&n); err != nil || n != 2 {
-		t.Errorf("after a forced restore: %d rows, %v", n, err)
+	rows := func() int {
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM shop.items").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := rows(); n != 2 {
+		t.Errorf("after a forced restore: %d rows", n)
+	}
+
+	// A flipped byte in the stored rows: even a forced restore fails, naming the file,
+	// before it drops anything.
+	if _, err := db.Exec("INSERT INTO shop.items VALUES (3, 'kept')"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := backup.Open(ctx, target, spec.Location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := r.Files("data/")[0].Name
+	p := filepath.Join(spec.Target.Dir, spec.Location, data)
+	stored, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored[len(stored)/2] ^= 0x01
+	if err := os.WriteFile(p, stored, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backup.RunRestore(ctx, spec, BackupEngine{}, "operator-pw", target, nil); !errors.Is(err, backup.ErrCorrupt) || !strings.Contains(err.Error(), data) {
+		t.Errorf("a forced restore of a corrupt backup: %v", err)
+	}
+	if n := rows(); n != 3 {
+		t.Errorf("a failed restore touched the data: %d rows, want 3", n)
+	}
+	// Without its manifest the backup never finished.
+	if err := os.Remove(filepath.Join(spec.Target.Dir, spec.Location, backup.ManifestName)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backup.RunRestore(ctx, spec, BackupEngine{}, "operator-pw", target, nil); !errors.Is(err, backup.ErrIncomplete) {
+		t.Errorf("a restore of a backup without a manifest: %v", err)
+	}
+	if n := rows(); n != 3 {
+		t.Errorf("a failed restore touched the data: %d rows, want 3", n)
 	}
 }
