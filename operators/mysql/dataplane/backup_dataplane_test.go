@@ -118,9 +118,18 @@ func TestDataPlaneBackupRestoreRoundTrip(t *testing.T) {
 	if procs != 1 || triggers != 1 {
 		t.Errorf("routines %d, triggers %d after the restore, want 1 and 1", procs, triggers)
 	}
+	// At the backup's position, and at the restore's marker in a domain of its own.
 	var pos string
-	if err := restored.QueryRow("SELECT @@gtid_slave_pos").Scan(&pos); err != nil || pos != gtid {
-		t.Errorf("restored server at %q (%v), the backup at %q", pos, err, gtid)
+	if err := restored.QueryRow("SELECT @@gtid_slave_pos").Scan(&pos); err != nil {
+		t.Fatal(err)
+	}
+	at, err := ParsePosition(pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := ParsePosition(gtid)
+	if len(at) != 2 || at[0] != want[0] {
+		t.Errorf("restored server at %q, the backup at %q", pos, gtid)
 	}
 	// The trigger fires on new rows, not on the loaded ones (audit.log matched above).
 	if err := fresh.Promote(ctx); err != nil {

@@ -57,6 +57,13 @@ type Flavor interface {
 	// there: what they no longer hold (PurgedGTID) is gtid, and a member that
 	// replicated it before — whose position lacks gtid — is seen to need a rebuild.
 	SeedPosition(gtid string) []string
+	// RestorePosition is SeedPosition for a member a backup was loaded into. Its
+	// replicas still hold the history before the restore, and a MariaDB position says
+	// only how far each domain got: one that equals the backup's, reached by other
+	// transactions, would look current. So MariaDB's binlogs also start at marker, a
+	// GTID in a domain of its own that no member holds, and every replica that predates
+	// the restore lacks it. MySQL's GTIDs name their servers, so its position is enough.
+	RestorePosition(gtid string, marker GTID) []string
 	// AllowOperatorWrites lets the operator's session write to a fenced member (for
 	// seeding) while applications stay fenced.
 	AllowOperatorWrites() []string
@@ -155,6 +162,8 @@ func (mySQL) SeedPosition(gtid string) []string {
 	return []string{"RESET BINARY LOGS AND GTIDS", "SET GLOBAL gtid_purged = " + quoteString(gtid)}
 }
 
+func (f mySQL) RestorePosition(gtid string, _ GTID) []string { return f.SeedPosition(gtid) }
+
 // super_read_only binds the operator too; read_only alone still binds applications.
 func (mySQL) AllowOperatorWrites() []string {
 	return []string{"SET GLOBAL super_read_only = OFF", "SET GLOBAL read_only = ON"}
@@ -181,6 +190,15 @@ func (mariaDB) SnapshotGTID() string {
 func (mariaDB) EndSnapshotLock() []string { return nil }
 func (mariaDB) SeedPosition(gtid string) []string {
 	return []string{"RESET MASTER", "SET GLOBAL gtid_binlog_state = " + quoteString(gtid), "SET GLOBAL gtid_slave_pos = " + quoteString(gtid)}
+}
+
+func (mariaDB) RestorePosition(gtid string, marker GTID) []string {
+	state := fmt.Sprintf("%d-%d-%d", marker.Domain, marker.ServerID, marker.Seq)
+	if gtid != "" {
+		state = gtid + "," + state
+	}
+	// The replication position must name every domain the binlog does.
+	return []string{"RESET MASTER", "SET GLOBAL gtid_binlog_state = " + quoteString(state), "SET GLOBAL gtid_slave_pos = " + quoteString(state)}
 }
 
 // The operator's account holds READ_ONLY ADMIN, which read_only does not bind.

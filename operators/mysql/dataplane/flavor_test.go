@@ -35,6 +35,16 @@ func TestFlavorStatements(t *testing.T) {
 		{v1alpha1.FlavorMySQL, func(f Flavor) string { return strings.Join(f.SemiSyncReplica(false), ";") }, "SET GLOBAL rpl_semi_sync_replica_enabled = OFF"},
 		{v1alpha1.FlavorMariaDB, func(f Flavor) string { return strings.Join(f.PrepareReplica(), ";") }, "SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_current_pos"},
 		{v1alpha1.FlavorMySQL, func(f Flavor) string { return strings.Join(f.PrepareReplica(), ";") }, ""},
+		{v1alpha1.FlavorMariaDB, func(f Flavor) string {
+			return strings.Join(f.RestorePosition("0-1000-5", GTID{Domain: 77777, ServerID: 1001, Seq: 1}), ";")
+		},
+			"RESET MASTER;SET GLOBAL gtid_binlog_state = '0-1000-5,77777-1001-1';SET GLOBAL gtid_slave_pos = '0-1000-5,77777-1001-1'"},
+		{v1alpha1.FlavorMariaDB, func(f Flavor) string {
+			return strings.Join(f.RestorePosition("", GTID{Domain: 77777, ServerID: 1001, Seq: 1}), ";")
+		},
+			"RESET MASTER;SET GLOBAL gtid_binlog_state = '77777-1001-1';SET GLOBAL gtid_slave_pos = '77777-1001-1'"},
+		{v1alpha1.FlavorMySQL, func(f Flavor) string { return strings.Join(f.RestorePosition("u:1-5", GTID{Domain: 77777}), ";") },
+			"RESET BINARY LOGS AND GTIDS;SET GLOBAL gtid_purged = 'u:1-5'"},
 		{v1alpha1.FlavorMySQL, func(f Flavor) string { return f.SemiSyncSourceEnabled() }, "SELECT @@GLOBAL.rpl_semi_sync_source_enabled"},
 		{v1alpha1.FlavorMariaDB, func(f Flavor) string { return f.SemiSyncSourceEnabled() }, "SELECT @@GLOBAL.rpl_semi_sync_master_enabled"},
 	}

@@ -3,7 +3,9 @@ package dataplane
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -110,10 +112,29 @@ func (m *Member) Load(ctx context.Context, r *backup.Reader, opts LoadOptions) e
 	// position, so its replicas, which hold the history before the restore, are
 	// rebuilt from it rather than left following a binlog without the loaded data.
 	gtid := r.Manifest().Position
-	if err := execAll(ctx, main, m.flavor.SeedPosition(gtid)...); err != nil {
+	marker, err := restoreMarker(ctx, main)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.Name, err)
+	}
+	if err := execAll(ctx, main, m.flavor.RestorePosition(gtid, marker)...); err != nil {
 		return fmt.Errorf("%s: positioning at %q: %w", m.Name, gtid, err)
 	}
 	return nil
+}
+
+// restoreMarker is a GTID no member holds: this server's first transaction in a
+// domain drawn at random above the ones applications use (Flavor.RestorePosition).
+func restoreMarker(ctx context.Context, c *sql.Conn) (GTID, error) {
+	var serverID uint32
+	if err := c.QueryRowContext(ctx, "SELECT @@server_id").Scan(&serverID); err != nil {
+		return GTID{}, fmt.Errorf("reading server_id: %w", err)
+	}
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return GTID{}, err
+	}
+	domain := 1<<24 + binary.BigEndian.Uint32(b[:])%(1<<31-1<<24)
+	return GTID{Domain: domain, ServerID: serverID, Seq: 1}, nil
 }
 
 // loadFile replays one of the backup's statement files, named as Dump named it.

@@ -22,16 +22,34 @@ func TestDataPlaneRestoreIntoThreeMembers(t *testing.T) {
 	ctx := context.Background()
 	target, location := backupOfAnotherCluster(t)
 
+	r, err := backup.Open(ctx, target, location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backupSeq := seqOf(t, r.Manifest().Position)
 	for _, tc := range []struct {
 		name  string
 		force bool
-	}{{"empty", false}, {"forced", true}} {
+		// samePosition brings the cluster to the backup's sequence number first: its
+		// replicas' position then equals the backup's, though their data does not.
+		samePosition bool
+	}{{"empty", false, false}, {"forced", true, false}, {"forced at the backup's position", true, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := startCluster(t, 250*time.Millisecond)
 			primary := c.server("db-0").DB(t)
 			if tc.force {
 				// Data the restore replaces, replicated everywhere.
 				mustExec(t, primary, "CREATE DATABASE app", "CREATE TABLE app.stale (id INT PRIMARY KEY)", "INSERT INTO app.stale VALUES (1), (2)")
+			}
+			if tc.samePosition {
+				for id := 3; seqOf(t, c.sup.member("db-0").State(ctx).GTID) < backupSeq; id++ {
+					mustExec(t, primary, "INSERT INTO app.stale VALUES ("+itoa(id)+")")
+				}
+				if at := c.sup.member("db-0").State(ctx).GTID; seqOf(t, at) != backupSeq {
+					t.Fatalf("the cluster is at %s, past the backup's sequence number %d", at, backupSeq)
+				}
+			}
+			if tc.force {
 				waitCaughtUp(t, c, "db-1")
 				waitCaughtUp(t, c, "db-2")
 			}
