@@ -192,13 +192,14 @@ func (mariaDB) SeedPosition(gtid string) []string {
 	return []string{"RESET MASTER", "SET GLOBAL gtid_binlog_state = " + quoteString(gtid), "SET GLOBAL gtid_slave_pos = " + quoteString(gtid)}
 }
 
-func (mariaDB) RestorePosition(gtid string, marker GTID) []string {
+// The replication position must name every domain the binlog does: both hold the
+// marker.
+func (f mariaDB) RestorePosition(gtid string, marker GTID) []string {
 	state := fmt.Sprintf("%d-%d-%d", marker.Domain, marker.ServerID, marker.Seq)
 	if gtid != "" {
 		state = gtid + "," + state
 	}
-	// The replication position must name every domain the binlog does.
-	return []string{"RESET MASTER", "SET GLOBAL gtid_binlog_state = " + quoteString(state), "SET GLOBAL gtid_slave_pos = " + quoteString(state)}
+	return f.SeedPosition(state)
 }
 
 // The operator's account holds READ_ONLY ADMIN, which read_only does not bind.

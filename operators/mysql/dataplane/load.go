@@ -131,7 +131,7 @@ func restoreMarker(ctx context.Context, c *sql.Conn) (GTID, error) {
 	}
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return GTID{}, err
+		return GTID{}, fmt.Errorf("drawing the restore marker's domain: %w", err)
 	}
 	domain := 1<<24 + binary.BigEndian.Uint32(b[:])%(1<<31-1<<24)
 	return GTID{Domain: domain, ServerID: serverID, Seq: 1}, nil
