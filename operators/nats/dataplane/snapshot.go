@@ -28,6 +28,44 @@ const (
 	finishTimeout = 10 * time.Minute
 )
 
+// A JetStream API request can be lost: the meta leader that should answer it steps
+// down, as it may in a cluster that has just formed, and nothing answers at all. So
+// each request waits at most apiTimeout, and one that can be repeated without harm
+// (listing, deleting) is sent again, up to apiAttempts times in all.
+// TestDataPlaneRestoreSurvivesMetaLeaderChanges drills this; a restore job once
+// waited for a lost listing for ever.
+const (
+	apiTimeout  = 10 * time.Second
+	apiAttempts = 6
+)
+
+// apiRequest sends a JetStream API request and returns its answer.
+func apiRequest(ctx context.Context, nc *nats.Conn, subject string, data []byte, repeatable bool) (*nats.Msg, error) {
+	attempts := 1
+	if repeatable {
+		attempts = apiAttempts
+	}
+	var err error
+	for range attempts {
+		rctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		var msg *nats.Msg
+		msg, err = nc.RequestWithContext(rctx, subject, data)
+		cancel()
+		if err == nil {
+			return msg, nil
+		}
+		if ctx.Err() != nil || !(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders)) {
+			return nil, err
+		}
+		select { // no responders answers at once: give an election a moment
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return nil, fmt.Errorf("no answer to %s after %d attempts: %w", subject, attempts, err)
+}
+
 // StreamMeta is a stream's configuration and state at its snapshot.
 type StreamMeta struct {
 	Config server.StreamConfig `json:"config"`
@@ -39,7 +77,7 @@ func Streams(ctx context.Context, nc *nats.Conn) ([]string, error) {
 	var names []string
 	for offset := 0; ; {
 		req, _ := json.Marshal(server.JSApiStreamNamesRequest{ApiPagedRequest: server.ApiPagedRequest{Offset: offset}})
-		msg, err := nc.RequestWithContext(ctx, server.JSApiStreams, req)
+		msg, err := apiRequest(ctx, nc, server.JSApiStreams, req, true)
 		if err != nil {
 			return nil, fmt.Errorf("listing streams: %w", err)
 		}
@@ -70,7 +108,7 @@ func SnapshotStream(ctx context.Context, nc *nats.Conn, stream string, data io.W
 	}
 	defer sub.Unsubscribe() //nolint:errcheck // best effort
 	req, _ := json.Marshal(server.JSApiStreamSnapshotRequest{DeliverSubject: inbox, ChunkSize: 256 << 10})
-	msg, err := nc.RequestWithContext(ctx, fmt.Sprintf(server.JSApiStreamSnapshotT, stream), req)
+	msg, err := apiRequest(ctx, nc, fmt.Sprintf(server.JSApiStreamSnapshotT, stream), req, false)
 	if err != nil {
 		return StreamMeta{}, fmt.Errorf("snapshot of %s: %w", stream, err)
 	}
@@ -115,7 +153,9 @@ func SnapshotStream(ctx context.Context, nc *nats.Conn, stream string, data io.W
 func RestoreStream(ctx context.Context, nc *nats.Conn, meta StreamMeta, data io.Reader) (server.StreamState, error) {
 	name := meta.Config.Name
 	req, _ := json.Marshal(server.JSApiStreamRestoreRequest{Config: meta.Config, State: meta.State})
-	msg, err := nc.RequestWithContext(ctx, fmt.Sprintf(server.JSApiStreamRestoreT, name), req)
+	// Not repeated here: a lost request may have started a restore; the caller
+	// removes what it left and starts again.
+	msg, err := apiRequest(ctx, nc, fmt.Sprintf(server.JSApiStreamRestoreT, name), req, false)
 	if err != nil {
 		return server.StreamState{}, fmt.Errorf("restoring %s: %w", name, err)
 	}
@@ -169,9 +209,10 @@ func RestoreStream(ctx context.Context, nc *nats.Conn, meta StreamMeta, data io.
 	return created.State, nil
 }
 
-// DeleteStream removes a stream and its messages (a forced restore replaces it).
+// DeleteStream removes a stream and its messages (a forced restore replaces it). A
+// stream that is not there is deleted already: a repeated request finds it so.
 func DeleteStream(ctx context.Context, nc *nats.Conn, name string) error {
-	msg, err := nc.RequestWithContext(ctx, fmt.Sprintf(server.JSApiStreamDeleteT, name), nil)
+	msg, err := apiRequest(ctx, nc, fmt.Sprintf(server.JSApiStreamDeleteT, name), nil, true)
 	if err != nil {
 		return fmt.Errorf("deleting stream %s: %w", name, err)
 	}
@@ -179,7 +220,7 @@ func DeleteStream(ctx context.Context, nc *nats.Conn, name string) error {
 	if err := json.Unmarshal(msg.Data, &resp); err != nil {
 		return fmt.Errorf("deleting stream %s: %w", name, err)
 	}
-	if resp.Error != nil {
+	if resp.Error != nil && resp.Error.ErrCode != uint16(server.JSStreamNotFoundErr) {
 		return fmt.Errorf("deleting stream %s: %s", name, resp.Error.Description)
 	}
 	return nil
