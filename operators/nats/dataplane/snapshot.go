@@ -21,8 +21,8 @@ import (
 // stream with its consumers. The connection is an application user's: the JetStream
 // API is per account.
 
-// How long a restore waits for the server: for each chunk's acknowledgement, and
-// for the rebuilt stream after the last one.
+// How long a snapshot or a restore waits for the server: for each chunk (a restore:
+// its acknowledgement), and for the rebuilt stream after a restore's last chunk.
 const (
 	chunkTimeout  = 30 * time.Second
 	finishTimeout = 10 * time.Minute
@@ -128,8 +128,8 @@ func SnapshotStream(ctx context.Context, nc *nats.Conn, stream string, data io.W
 		case m = <-chunks:
 		case <-ctx.Done():
 			return StreamMeta{}, fmt.Errorf("snapshot of %s: %w", stream, ctx.Err())
-		case <-time.After(30 * time.Second):
-			return StreamMeta{}, fmt.Errorf("snapshot of %s: no chunk for 30 s", stream)
+		case <-time.After(chunkTimeout):
+			return StreamMeta{}, fmt.Errorf("snapshot of %s: no chunk for %s", stream, chunkTimeout)
 		}
 		if len(m.Data) == 0 { // the end, or an error in the status header
 			if status := m.Header.Get("Status"); status != "" && !strings.Contains(status, "204") {
