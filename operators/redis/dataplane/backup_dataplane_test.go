@@ -124,26 +124,8 @@ func TestDataPlaneRDBBackupRestoreRoundTrip(t *testing.T) {
 	}()
 
 	target := backup.Dir{Root: t.TempDir()}
-	w, err := backup.NewWriter(target, "ns/cache/b1", backup.Manifest{Engine: "redis", Cluster: "ns/cache", Source: replica.Name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := w.Create(ctx, "dump.rdb")
-	if err != nil {
-		t.Fatal(err)
-	}
 	began := time.Now()
-	pos, err := dataplane.FetchRDB(ctx, replica.Addr(), dbtest.RedisPassword, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	m, err := w.Commit(ctx, pos.String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pos, m := storeRDB(t, target, "ns/cache/b1", backup.Manifest{Engine: "redis", Cluster: "ns/cache", Source: replica.Name}, replica.Addr())
 	stopWriting()
 	t.Logf("RDB at %s from %s: %d bytes (%d stored) in %s", pos, replica.Name, m.RawBytes(), m.Bytes(), time.Since(began).Round(time.Millisecond))
 	if pos.ReplID == "" || pos.Offset <= 0 {
@@ -176,6 +158,33 @@ func TestDataPlaneRDBBackupRestoreRoundTrip(t *testing.T) {
 	if err := restored.Set(ctx, "after", 1, 0).Err(); err != nil {
 		t.Errorf("the restored server does not take writes: %v", err)
 	}
+}
+
+// storeRDB takes an RDB from the server at addr into a backup at location, as the
+// backup job does, and returns its position and manifest.
+func storeRDB(t *testing.T, target backup.Target, location string, meta backup.Manifest, addr string) (dataplane.RDBPosition, backup.Manifest) {
+	t.Helper()
+	ctx := context.Background()
+	w, err := backup.NewWriter(target, location, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := w.Create(ctx, "dump.rdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos, err := dataplane.FetchRDB(ctx, addr, dbtest.RedisPassword, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := w.Commit(ctx, pos.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pos, m
 }
 
 // serveStoredRDB verifies a stored backup and serves its RDB as the restore job does,

@@ -29,24 +29,7 @@ func TestDataPlaneRestoreIntoThreeMembers(t *testing.T) {
 	fill(t, sc, 5000)
 	want := dumpAll(t, sc, "k:*")
 	target := backup.Dir{Root: t.TempDir()}
-	w, err := backup.NewWriter(target, "ns/src/b1", backup.Manifest{Engine: "redis"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := w.Create(ctx, "dump.rdb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pos, err := dataplane.FetchRDB(ctx, source.Addr(), dbtest.RedisPassword, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(ctx, pos.String()); err != nil {
-		t.Fatal(err)
-	}
+	pos, _ := storeRDB(t, target, "ns/src/b1", backup.Manifest{Engine: "redis"}, source.Addr())
 
 	for _, force := range []bool{false, true} {
 		t.Run(fmt.Sprintf("force=%v", force), func(t *testing.T) {
@@ -73,6 +56,7 @@ func TestDataPlaneRestoreIntoThreeMembers(t *testing.T) {
 			start := time.Now()
 			var plan dataplane.Plan
 			for deadline := start.Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				var err error
 				if plan, _, err = c.sup.Step(ctx, ""); err != nil {
 					t.Logf("step: %v", err)
 				}
