@@ -3,7 +3,6 @@ package dataplane
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -64,12 +63,6 @@ func accountStatements(f Flavor, a Accounts) []string {
 		)
 	}
 	return append(stmts, f.RestrictAdmin(quoteString(a.Root.User)+"@'%'")...)
-}
-
-// isAccessDenied reports a failed login (wrong password or missing account).
-func isAccessDenied(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && me.Number == 1045
 }
 
 // createAccounts logs in as root once and creates the operator's accounts.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -153,7 +154,7 @@ func loadStored(ctx context.Context, c *sql.Conn, r *backup.Reader, stored strin
 	}
 	defer f.Close()
 	err = readStatements(f, func(stmt string) error {
-		if _, err := c.ExecContext(ctx, stmt); err != nil {
+		if err := execLoading(ctx, c, stmt); err != nil {
 			return fmt.Errorf("%s: %.100s: %w", stored, strings.TrimSpace(stmt), err)
 		}
 		return nil
@@ -162,6 +163,30 @@ func loadStored(ctx context.Context, c *sql.Conn, r *backup.Reader, stored strin
 		return fmt.Errorf("loading %s: %w", stored, err)
 	}
 	return nil
+}
+
+// loadAttempts bounds how often one statement is run again after the server rolled it
+// back to break a deadlock.
+const loadAttempts = 5
+
+// execLoading runs one of the backup's statements, again if the server rolled it back
+// to break a deadlock or a lock wait. Each statement is a transaction of its own
+// (autocommit), so a rolled-back one left nothing behind. Loaders do deadlock: MariaDB
+// inserts into an empty table in bulk under unique_checks=0 and foreign_key_checks=0,
+// which takes the table's exclusive lock, and two loaders that start on the same empty
+// table each hold the shared intention lock the other's exclusive lock waits for.
+func execLoading(ctx context.Context, c *sql.Conn, stmt string) error {
+	for attempt := 1; ; attempt++ {
+		_, err := c.ExecContext(ctx, stmt)
+		if err == nil || attempt == loadAttempts || !isServerError(err, errDeadlock, errLockWaitTimeout) {
+			return err
+		}
+		select {
+		case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // loadOrder deals the data files out round-robin over the tables, biggest table

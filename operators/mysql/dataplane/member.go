@@ -89,7 +89,7 @@ type MemberState struct {
 func (m *Member) State(ctx context.Context) MemberState {
 	s := MemberState{Name: m.Name}
 	err := m.readState(ctx, &s)
-	if isAccessDenied(err) {
+	if isServerError(err, errAccessDenied) {
 		if err = m.createAccounts(ctx); err == nil {
 			s = MemberState{Name: m.Name}
 			err = m.readState(ctx, &s)
@@ -173,7 +173,7 @@ func (m *Member) replicaStatus(ctx context.Context) (map[string]string, error) {
 // so errors name the statement's position, never its text.
 func (m *Member) exec(ctx context.Context, stmts ...string) error {
 	conn, err := m.db.Conn(ctx)
-	if isAccessDenied(err) {
+	if isServerError(err, errAccessDenied) {
 		if err = m.createAccounts(ctx); err == nil {
 			conn, err = m.db.Conn(ctx)
 		}
@@ -252,16 +252,11 @@ func (m *Member) endSessions(ctx context.Context) error {
 	rows.Close()
 	for _, id := range ids {
 		// A session may end by itself meanwhile (1094: unknown thread).
-		if _, err := m.db.ExecContext(ctx, fmt.Sprintf("KILL CONNECTION %d", id)); err != nil && !isUnknownThread(err) {
+		if _, err := m.db.ExecContext(ctx, fmt.Sprintf("KILL CONNECTION %d", id)); err != nil && !isServerError(err, errUnknownThread) {
 			return fmt.Errorf("%s: ending session %d: %w", m.Name, id, err)
 		}
 	}
 	return nil
-}
-
-func isUnknownThread(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && me.Number == 1094
 }
 
 // ErrGTIDWaitTimeout means the member did not apply a GTID set in time.
