@@ -120,30 +120,9 @@ func restoreStream(ctx context.Context, nc *nats.Conn, r *backup.Reader, name st
 			return err
 		}
 	}
-	// A restore the server drops (its meta leader changed, as it may in a cluster that
-	// has just formed) times out; it is taken again from the start, after removing
-	// what the dropped one left.
-	var err2 error
-	for attempt := 1; attempt <= restoreAttempts; attempt++ {
-		if attempt > 1 {
-			_ = dataplane.DeleteStream(ctx, nc, name)
-			time.Sleep(2 * time.Second)
-		}
-		data, err := r.Open(ctx, dataFiles[0].Name)
-		if err != nil {
-			return err
-		}
-		_, err2 = dataplane.RestoreStream(ctx, nc, meta, data)
-		data.Close()
-		if err2 == nil || ctx.Err() != nil {
-			return err2
-		}
-	}
-	return fmt.Errorf("%w (after %d attempts)", err2, restoreAttempts)
+	_, err = dataplane.RestoreStreamRetrying(ctx, nc, meta, func() (io.ReadCloser, error) { return r.Open(ctx, dataFiles[0].Name) })
+	return err
 }
-
-// restoreAttempts bounds the tries of one stream's restore.
-const restoreAttempts = 3
 
 func connectApp(e backup.Endpoint) (*nats.Conn, error) {
 	nc, err := nats.Connect("nats://"+e.Addr, nats.UserInfo(ClientUser, e.Password), nats.Name("stowage-backup"),

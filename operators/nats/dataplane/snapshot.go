@@ -186,7 +186,7 @@ func RestoreStream(ctx context.Context, nc *nats.Conn, meta StreamMeta, data io.
 			break
 		}
 		if err != nil {
-			return server.StreamState{}, fmt.Errorf("restoring %s: reading the archive: %w", name, err)
+			return server.StreamState{}, fmt.Errorf("restoring %s: %w", name, archiveError{err})
 		}
 	}
 	// The end: the server rebuilds the stream now, which may take a while.
@@ -207,6 +207,45 @@ func RestoreStream(ctx context.Context, nc *nats.Conn, meta StreamMeta, data io.
 		return server.StreamState{}, fmt.Errorf("restoring %s: the server sent no stream", name)
 	}
 	return created.State, nil
+}
+
+// restoreAttempts bounds the tries of one stream's restore.
+const restoreAttempts = 3
+
+// archiveError is a failure to read the archive, which a new attempt reads again.
+type archiveError struct{ err error }
+
+func (e archiveError) Error() string { return "reading the archive: " + e.err.Error() }
+func (e archiveError) Unwrap() error { return e.err }
+
+// RestoreStreamRetrying restores a stream from its archive, which open opens afresh for
+// each attempt. A restore the server drops (its meta leader changed, as it may in a
+// cluster that has just formed) goes unanswered or finds no one taking the archive; it
+// is taken again from the start, after removing what the dropped one left. An archive
+// that cannot be read is not.
+func RestoreStreamRetrying(ctx context.Context, nc *nats.Conn, meta StreamMeta, open func() (io.ReadCloser, error)) (server.StreamState, error) {
+	var err error
+	for attempt := 1; attempt <= restoreAttempts; attempt++ {
+		if attempt > 1 {
+			_ = DeleteStream(ctx, nc, meta.Config.Name)
+			select {
+			case <-time.After(2 * time.Second):
+			case <-ctx.Done():
+				return server.StreamState{}, ctx.Err()
+			}
+		}
+		data, oerr := open()
+		if oerr != nil {
+			return server.StreamState{}, oerr
+		}
+		var state server.StreamState
+		state, err = RestoreStream(ctx, nc, meta, data)
+		data.Close()
+		if err == nil || ctx.Err() != nil || errors.As(err, new(archiveError)) {
+			return state, err
+		}
+	}
+	return server.StreamState{}, fmt.Errorf("%w (after %d attempts)", err, restoreAttempts)
 }
 
 // DeleteStream removes a stream and its messages (a forced restore replaces it). A

@@ -40,14 +40,25 @@ func TestDataPlaneStreamSnapshotRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	batch, err := cons.Fetch(500, jetstream.FetchMaxWait(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for m := range batch.Messages() {
-		if err := m.DoubleAck(ctx); err != nil {
+	// A fetch may end early, with fewer messages or none (a busy machine): fetch until
+	// the consumer stands at 500, which the restore must bring back.
+	for acked := 0; acked < 500; {
+		batch, err := cons.Fetch(500-acked, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
 			t.Fatal(err)
 		}
+		for m := range batch.Messages() {
+			if err := m.DoubleAck(ctx); err != nil {
+				t.Fatal(err)
+			}
+			acked++
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("fetching: %d of 500 acknowledged: %v", acked, batch.Error())
+		}
+	}
+	if info, err := cons.Info(ctx); err != nil || info.AckFloor.Stream != 500 {
+		t.Fatalf("the source's consumer before the backup: ack floor %+v, %v", info.AckFloor, err)
 	}
 
 	target := backup.Dir{Root: t.TempDir()}
@@ -105,12 +116,9 @@ func TestDataPlaneStreamSnapshotRoundTrip(t *testing.T) {
 		}
 		_, _ = io.Copy(io.Discard, mf)
 		mf.Close()
-		data, err := r.Open(ctx, r.Files("streams/" + name + ".tar.s2")[0].Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		state, err := RestoreStream(ctx, dnc, meta, data)
-		data.Close()
+		state, err := RestoreStreamRetrying(ctx, dnc, meta, func() (io.ReadCloser, error) {
+			return r.Open(ctx, r.Files("streams/" + name + ".tar.s2")[0].Name)
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
