@@ -43,9 +43,11 @@ type Jobs struct {
 	Image string
 }
 
-// once runs an object's single Job: start creates it when there is none, finish
-// records its end; an object already finished is left alone.
-func (j Jobs) once(ctx context.Context, ns, job string, done bool, start func() (ctrl.Result, error), finish func(jobOutcome) error) (ctrl.Result, error) {
+// once runs an object's single Job: start creates it when there is none, running
+// records a Job that runs (again, from the Job: the pass that created it may not have
+// recorded it), finish records its end; an object already finished is left alone.
+func (j Jobs) once(ctx context.Context, ns, job string, done bool, start func() (ctrl.Result, error),
+	running func(*batchv1.Job) error, finish func(jobOutcome) error) (ctrl.Result, error) {
 	if done {
 		return ctrl.Result{}, nil
 	}
@@ -58,8 +60,11 @@ func (j Jobs) once(ctx context.Context, ns, job string, done bool, start func() 
 		return ctrl.Result{}, err
 	}
 	out, err := outcomeOf(ctx, j.Client, existing)
-	if err != nil || !out.done {
+	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if !out.done {
+		return ctrl.Result{}, running(existing)
 	}
 	return ctrl.Result{}, finish(out)
 }
@@ -83,6 +88,7 @@ func (r *BackupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	}
 	return r.once(ctx, b.Namespace, jobName("backup", b.Name), finished(b.Status.Phase),
 		func() (ctrl.Result, error) { return r.start(ctx, b) },
+		func(job *batchv1.Job) error { return r.running(ctx, b, job) },
 		func(out jobOutcome) error { return r.finish(ctx, b, out) })
 }
 
@@ -115,16 +121,33 @@ func (r *BackupReconciler) start(ctx context.Context, b *v1alpha1.Backup) (ctrl.
 	job := buildJob(jobInput{Name: jobName("backup", b.Name), Namespace: b.Namespace, Owner: ownerRef(b, "Backup"),
 		Image: r.Image, ServiceAccount: JobServiceAccount, Spec: spec, Target: b.Spec.Target,
 		Password: target.password, ObjectName: b.Name})
-	if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := r.Create(ctx, job); apierrors.IsAlreadyExists(err) {
+		// An earlier pass created it and announced it; this one read a cache that had not
+		// seen the Job yet. The Job's own event brings a pass that sees it.
+		return ctrl.Result{}, nil
+	} else if err != nil {
 		return ctrl.Result{}, fmt.Errorf("creating the backup job: %w", err)
 	}
 	r.Recorder.Eventf(b, corev1.EventTypeNormal, "BackupStarted", "Backing up %s %s from %s", b.Spec.Cluster.Kind, b.Spec.Cluster.Name, target.member)
+	return ctrl.Result{}, r.running(ctx, b, job)
+}
+
+// running records the Job's start as the Backup's. Everything comes from the Job, so
+// whichever pass records it records the same.
+func (r *BackupReconciler) running(ctx context.Context, b *v1alpha1.Backup, job *batchv1.Job) error {
+	if b.Status.Phase == v1alpha1.BackupRunning {
+		return nil
+	}
+	spec, err := jobSpecOf(job)
+	if err != nil {
+		return err
+	}
 	patch := client.MergeFrom(b.DeepCopy())
-	now := metav1.Now()
-	b.Status.Phase, b.Status.StartedAt, b.Status.SourceInstance, b.Status.Location = v1alpha1.BackupRunning, &now, target.member, location
+	b.Status.Phase, b.Status.StartedAt = v1alpha1.BackupRunning, job.CreationTimestamp.DeepCopy()
+	b.Status.SourceInstance, b.Status.Location = spec.Member, spec.Location
 	meta.SetStatusCondition(&b.Status.Conditions, metav1.Condition{Type: "Complete", Status: metav1.ConditionFalse, Reason: "Running",
 		Message: "the backup job runs", ObservedGeneration: b.Generation})
-	return ctrl.Result{}, r.Status().Patch(ctx, b, patch)
+	return r.Status().Patch(ctx, b, patch)
 }
 
 func (r *BackupReconciler) finish(ctx context.Context, b *v1alpha1.Backup, out jobOutcome) error {

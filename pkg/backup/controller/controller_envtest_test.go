@@ -11,6 +11,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/record"
@@ -42,7 +43,7 @@ func startBackups(t *testing.T, e *testenv.Env) *record.FakeRecorder {
 		t.Fatal(err)
 	}
 	rec := record.NewFakeRecorder(100)
-	r := &controller.BackupReconciler{Jobs: testJobs(mgr, rec)}
+	r := &controller.BackupReconciler{Jobs: testJobs(mgr.GetClient(), rec)}
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +53,8 @@ func startBackups(t *testing.T, e *testenv.Env) *record.FakeRecorder {
 	return rec
 }
 
-func testJobs(mgr ctrl.Manager, rec record.EventRecorder) controller.Jobs {
-	return controller.Jobs{Client: mgr.GetClient(), Recorder: rec, Image: "stowage.dev/stowage-operator:test",
+func testJobs(c client.Client, rec record.EventRecorder) controller.Jobs {
+	return controller.Jobs{Client: c, Recorder: rec, Image: "stowage.dev/stowage-operator:test",
 		Profiles: map[string]controller.Profile{"RedisCluster": redis.BackupProfile(redis.DefaultOptions())}}
 }
 
@@ -208,6 +209,81 @@ func TestEnvtestBackupJobLifecycle(t *testing.T) {
 	}
 }
 
+// jobsUnseen is a client whose cache has not seen any Job yet, as a pass right after
+// a Job's creation may read it: every Job read finds none.
+type jobsUnseen struct{ client.Client }
+
+func (c jobsUnseen) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if _, ok := obj.(*batchv1.Job); ok {
+		return apierrors.NewNotFound(batchv1.Resource("jobs"), key.Name)
+	}
+	return c.Client.Get(ctx, key, obj, opts...)
+}
+
+// TestEnvtestBackupStartsOnce: passes that do not see the Job their Backup already has
+// (the cache lags behind its creation) neither announce the start again nor move the
+// recorded start or source. A start whose record was lost is recorded again from the
+// Job. Before, each such pass sent BackupStarted again and wrote a new start time and
+// a freshly picked source; TestEnvtestBackupJobLifecycle once saw the second event.
+func TestEnvtestBackupStartsOnce(t *testing.T) {
+	e := env.Get(t)
+	ctx := context.Background()
+	ns := e.Namespace(t)
+	redisMembers(t, e, ns)
+	b := &v1alpha1.Backup{ObjectMeta: metav1.ObjectMeta{Name: "once", Namespace: ns},
+		Spec: v1alpha1.BackupSpec{BackupTemplate: v1alpha1.BackupTemplate{Cluster: v1alpha1.ClusterReference{Kind: "RedisCluster", Name: "cache"},
+			Target: v1alpha1.BackupTarget{PVC: &v1alpha1.PVCTarget{ClaimName: "backups"}}}}}
+	if err := e.Client.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	rec := record.NewFakeRecorder(10)
+	req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(b)}
+	reconcile := func(c client.Client) v1alpha1.BackupStatus {
+		t.Helper()
+		r := &controller.BackupReconciler{Jobs: testJobs(c, rec)}
+		if _, err := r.Reconcile(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		got := &v1alpha1.Backup{}
+		if err := e.Client.Get(ctx, req.NamespacedName, got); err != nil {
+			t.Fatal(err)
+		}
+		return got.Status
+	}
+	first := reconcile(jobsUnseen{e.Client})
+	if first.Phase != v1alpha1.BackupRunning || first.StartedAt == nil || first.SourceInstance == "" {
+		t.Fatalf("after the first pass: %+v", first)
+	}
+	time.Sleep(1100 * time.Millisecond) // a later start would be a later second
+	for range 2 {
+		if again := reconcile(jobsUnseen{e.Client}); !again.StartedAt.Equal(first.StartedAt) || again.SourceInstance != first.SourceInstance {
+			t.Errorf("a pass that did not see the Job moved the start: %v from %s, first %v from %s",
+				again.StartedAt, again.SourceInstance, first.StartedAt, first.SourceInstance)
+		}
+	}
+
+	// The start's record lost: the next pass, which sees the Job, records it from the Job.
+	lost := &v1alpha1.Backup{}
+	if err := e.Client.Get(ctx, req.NamespacedName, lost); err != nil {
+		t.Fatal(err)
+	}
+	lost.Status = v1alpha1.BackupStatus{}
+	if err := e.Client.Status().Update(ctx, lost); err != nil {
+		t.Fatal(err)
+	}
+	if again := reconcile(e.Client); again.Phase != v1alpha1.BackupRunning || !again.StartedAt.Equal(first.StartedAt) ||
+		again.SourceInstance != first.SourceInstance || again.Location != first.Location {
+		t.Errorf("recorded again from the Job: %+v, first %+v", again, first)
+	}
+	var reasons []string
+	for len(rec.Events) > 0 {
+		reasons = append(reasons, strings.Fields(<-rec.Events)[1])
+	}
+	if strings.Join(reasons, " ") != "BackupStarted" {
+		t.Errorf("events %v, want one BackupStarted", reasons)
+	}
+}
+
 // TestEnvtestRestoreHoldsTheCluster: a Restore from a completed Backup becomes a Job
 // loading into the primary; the cluster carries the restoring annotation (its
 // data-plane manager holds still) exactly while the Job runs. A Restore from a
@@ -223,7 +299,7 @@ func TestEnvtestRestoreHoldsTheCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := record.NewFakeRecorder(100)
-	r := &controller.RestoreReconciler{Jobs: testJobs(mgr, rec)}
+	r := &controller.RestoreReconciler{Jobs: testJobs(mgr.GetClient(), rec)}
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}

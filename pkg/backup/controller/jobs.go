@@ -2,6 +2,7 @@ package controller
 
 import (
 	"encoding/json"
+	"fmt"
 	"path"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -36,6 +37,22 @@ type jobInput struct {
 	// ObjectName is the Backup or Restore the job reports progress to (of kind
 	// Spec.Kind).
 	ObjectName string
+}
+
+// jobSpecOf is the spec a Job was built with (buildJob).
+func jobSpecOf(job *batchv1.Job) (backup.JobSpec, error) {
+	var spec backup.JobSpec
+	for _, c := range job.Spec.Template.Spec.Containers {
+		for _, e := range c.Env {
+			if e.Name == backup.EnvJob {
+				if err := json.Unmarshal([]byte(e.Value), &spec); err != nil {
+					return spec, fmt.Errorf("job %s: %s: %w", job.Name, backup.EnvJob, err)
+				}
+				return spec, nil
+			}
+		}
+	}
+	return spec, fmt.Errorf("job %s carries no %s", job.Name, backup.EnvJob)
 }
 
 // buildJob is the Job that runs `stowage-operator job` with the spec in its

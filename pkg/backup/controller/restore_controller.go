@@ -38,6 +38,13 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	return r.once(ctx, rs.Namespace, jobName("restore", rs.Name), finished(rs.Status.Phase),
 		func() (ctrl.Result, error) { return r.start(ctx, rs) },
+		func(job *batchv1.Job) error {
+			// The cluster holds still for as long as the Job runs.
+			if err := r.hold(ctx, rs, true); err != nil {
+				return err
+			}
+			return r.running(ctx, rs, job)
+		},
 		func(out jobOutcome) error {
 			if err := r.hold(ctx, rs, false); err != nil {
 				return err
@@ -100,13 +107,22 @@ func (r *RestoreReconciler) run(ctx context.Context, rs *v1alpha1.Restore, m mem
 		Member: m.member, MemberAddr: m.addr, Options: m.options, Location: location, Force: rs.Spec.Force}
 	job := buildJob(jobInput{Name: jobName("restore", rs.Name), Namespace: rs.Namespace, Owner: ownerRef(rs, "Restore"),
 		Image: r.Image, ServiceAccount: JobServiceAccount, Spec: spec, Target: target, Password: m.password, ObjectName: rs.Name})
-	if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := r.Create(ctx, job); apierrors.IsAlreadyExists(err) {
+		return nil // created and announced by an earlier pass, as for a Backup
+	} else if err != nil {
 		return fmt.Errorf("creating the restore job: %w", err)
 	}
 	r.Recorder.Eventf(rs, corev1.EventTypeNormal, "RestoreStarted", "Restoring %s into %s %s through %s", location, rs.Spec.Cluster.Kind, rs.Spec.Cluster.Name, m.member)
+	return r.running(ctx, rs, job)
+}
+
+// running records the Job's start as the Restore's, from the Job, as for a Backup.
+func (r *RestoreReconciler) running(ctx context.Context, rs *v1alpha1.Restore, job *batchv1.Job) error {
+	if rs.Status.Phase == v1alpha1.BackupRunning {
+		return nil
+	}
 	patch := client.MergeFrom(rs.DeepCopy())
-	now := metav1.Now()
-	rs.Status.Phase, rs.Status.StartedAt = v1alpha1.BackupRunning, &now
+	rs.Status.Phase, rs.Status.StartedAt = v1alpha1.BackupRunning, job.CreationTimestamp.DeepCopy()
 	meta.SetStatusCondition(&rs.Status.Conditions, metav1.Condition{Type: "Complete", Status: metav1.ConditionFalse, Reason: "Running",
 		Message: "the restore job verifies the backup, then loads it", ObservedGeneration: rs.Generation})
 	return r.Status().Patch(ctx, rs, patch)
