@@ -148,14 +148,14 @@ func (m *MariaDB) Restart(t *testing.T) {
 
 func (m *MariaDB) start() error {
 	cnf := filepath.Join(m.DataDir, "test.cnf")
-	// The operator's options first; then what differs between a pod and a loopback
-	// process (paths, port, identity), which the pod gets from its command line too.
 	// A temporary directory of its own, as a pod's /tmp is: servers sharing one
 	// collide on their temporary tables' files.
 	tmp := m.DataDir + ".tmp"
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return err
 	}
+	// The operator's options first; then what differs between a pod and a loopback
+	// process (paths, port, identity), which the pod gets from its command line too.
 	content := m.config + fmt.Sprintf(`
 tmpdir = %s
 datadir = %s
